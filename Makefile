@@ -1,0 +1,47 @@
+# hwbench: the two set-up commands of the README's Quickstart.
+#   make report   create .venv, install hwbench with its extras, write reports/hwbench-report.html
+#   make test     install what the tests need (Python packages, Debian's chromium) and run them all
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch: the exact CPU build pip finds on this project's machines; asking for plain `torch`
+# would download a multi-GB CUDA build. Override with `make TORCH_SPEC=torch==X ...`.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: venv install install-test report test test-fast lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+venv: $(BIN)/python
+
+install: venv
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[nvidia,llamacpp,test]"
+
+install-test: install
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "WARNING: could not install chromium; browser tests will fail"; \
+	fi
+
+report: install
+	$(BIN)/hwbench detect
+	$(BIN)/hwbench report -o reports/hwbench-report.html
+	@echo "report written to reports/hwbench-report.html"
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint:
+	$(BIN)/ruff check hwbench tests scripts
+	$(BIN)/mypy hwbench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

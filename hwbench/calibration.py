@@ -1,0 +1,64 @@
+"""Measured figures that replace assumptions in `hwbench check` on the machine they were measured on.
+
+`hwbench bench` saves them; `check` loads them (a small JSON file in the data dir) and says
+"calibrated from run …". A calibration from another machine (different CPU model or core count)
+is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hwbench.paths import data_dir
+
+
+class Calibration(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    run_id: str
+    created_at: str
+    machine_key: str  # cpu model + logical cores + RAM size: a calibration applies to that machine only
+    cpu_bandwidth_gbps: float | None = None  # measured memory read bandwidth (GB/s)
+    cpu_gen_efficiency: float | None = None  # measured tg tokens/s x bytes per token / bandwidth
+    cpu_pp_tflops: float | None = None  # effective prompt-processing throughput measured on the CPU
+    source_test: str | None = None
+
+
+def calibration_path() -> Path:
+    return data_dir() / "calibration.json"
+
+
+def machine_key(cpu_model: str | None, logical_cores: int | None, ram_bytes: int | None) -> str:
+    ram_gib = round((ram_bytes or 0) / 2**30)
+    return f"{cpu_model or '?'}|{logical_cores or '?'}|{ram_gib}GiB"
+
+
+def load_calibration(key: str | None = None, path: Path | None = None) -> Calibration | None:
+    p = path or calibration_path()
+    try:
+        raw = p.read_text(encoding="utf-8")
+        cal = Calibration(**json.loads(raw))
+    except (OSError, ValueError, TypeError, ValidationError):
+        return None
+    if key is not None and cal.machine_key != key:
+        return None
+    return cal
+
+
+def save_calibration(cal: Calibration, path: Path | None = None) -> Path:
+    """Merge ``cal`` into the stored calibration (fields left None keep their stored value); atomic write."""
+    p = path or calibration_path()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    old = load_calibration(cal.machine_key, p)
+    data = old.model_dump() if old else {}
+    data.update({k: v for k, v in cal.model_dump().items() if v is not None})
+    fd, tmp = tempfile.mkstemp(prefix=".calibration.", dir=p.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, p)
+    return p

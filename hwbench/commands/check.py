@@ -1,0 +1,153 @@
+"""`hwbench check`: will a model fit here (or on what-if hardware), and how fast?"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from hwbench.errors import BadInput
+from hwbench.quant import accepted_quants_text
+
+REFERENCE_GPUS = ["RTX 4090", "RTX 3090", "A100 PCIe 80 GB", "H100 SXM5 80 GB"]
+
+
+def _gpu_layers(value: str | None) -> int | None:
+    if value is None or value.strip().lower() in ("auto", ""):
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise BadInput(f"--gpu-layers {value!r} must be a number of layers or 'auto'") from None
+    if n < 0:
+        raise BadInput(f"--gpu-layers {value!r} must be 0 or more (or 'auto')")
+    return n
+
+
+def _positive(name: str, v: int) -> int:
+    if v < 1:
+        raise BadInput(f"{name} {v} must be a positive number of tokens")
+    return v
+
+
+def build_target(
+    *,
+    gpu: str | None,
+    gpus: int | None,
+    no_gpu: bool,
+    ram: str | None,
+    cpu_bandwidth: str | None,
+    profiles_dir: str | None,
+):  # type: ignore[no-untyped-def]
+    """This machine (quick detection + calibration), then what-if overrides."""
+    from hwbench.calibration import load_calibration, machine_key
+    from hwbench.detect import detect_all
+    from hwbench.hardware import apply_what_if, target_from_host
+    from hwbench.units import parse_bandwidth_gbps, parse_bytes
+
+    ram_b = parse_bytes(ram, "--ram") if ram else None
+    bw = parse_bandwidth_gbps(cpu_bandwidth) if cpu_bandwidth else None
+    if gpus is not None and gpus < 1:
+        raise BadInput(f"--gpus {gpus} must be at least 1")
+    host = detect_all(quick=True)
+    cal = load_calibration(machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes))
+    target = target_from_host(host, cal, profiles_dir)
+    target = apply_what_if(target, gpu=gpu, gpus=gpus, ram_bytes=ram_b, cpu_bandwidth_gbps=bw, no_gpu=no_gpu, extra_dir=profiles_dir)
+    return host, target
+
+
+def reference_gpu_targets(profiles_dir: str | None):  # type: ignore[no-untyped-def]
+    from hwbench.hardware import gpu_target_from_profile
+    from hwbench.profiles import find_gpu
+
+    return [gpu_target_from_profile(find_gpu(n, profiles_dir)) for n in REFERENCE_GPUS]
+
+
+@click.command("check")
+@click.option("--params", help="Model size: 7b, 7.6b, 32B, 500m, 1.5t, or a MoE as 8x7b.")
+@click.option("--active-params", help="Parameters active per token (MoE), e.g. 3b.")
+@click.option("--model", "model_name", help="A known model from profiles/ (e.g. llama-3.1-8b, qwen2.5-32b).")
+@click.option("--gguf", type=click.Path(dir_okay=False), help="Read a real GGUF header for exact tensor sizes.")
+@click.option("--quant", "-q", help=f"Quantization (default Q4_K_M): {accepted_quants_text()}.")
+@click.option("--context", "-c", type=int, default=8192, show_default=True, help="Context length in tokens.")
+@click.option("--kv-type", default="f16", show_default=True, help="KV cache type: f16, q8_0, q4_0.")
+@click.option("--flash-attn", type=click.Choice(["on", "off"]), default="on", show_default=True)
+@click.option("--batch", "-b", type=int, default=2048, show_default=True, help="Logical batch size (llama.cpp -b).")
+@click.option("--ubatch", "-ub", type=int, default=512, show_default=True, help="Micro-batch size (llama.cpp -ub).")
+@click.option("--gpu-layers", "-ngl", default="auto", show_default=True, help="Layers to offload, or 'auto'.")
+@click.option("--gpu", help="What-if: estimate for this GPU instead of the detected ones (e.g. 'RTX 3090', 'H100 PCIe').")
+@click.option("--gpus", type=int, help="What-if: number of GPUs (with --gpu, or multiplies the detected one).")
+@click.option("--no-gpu", is_flag=True, help="What-if: ignore GPUs (CPU only).")
+@click.option("--ram", help="What-if: system RAM, e.g. 64GB or 64GiB.")
+@click.option("--cpu-bandwidth", help="What-if / override: CPU memory bandwidth, e.g. 80GB/s.")
+@click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON contract).")
+def check(
+    params: str | None,
+    active_params: str | None,
+    model_name: str | None,
+    gguf: str | None,
+    quant: str | None,
+    context: int,
+    kv_type: str,
+    flash_attn: str,
+    batch: int,
+    ubatch: int,
+    gpu_layers: str,
+    gpu: str | None,
+    gpus: int | None,
+    no_gpu: bool,
+    ram: str | None,
+    cpu_bandwidth: str | None,
+    profiles_dir: str | None,
+    as_json: bool,
+) -> None:
+    """Will a model fit on this machine (or on what-if hardware), and how fast will it run?
+
+    \b
+    Examples:
+      hwbench check --params 32b --quant q5
+      hwbench check --model llama-3.1-70b --quant q4 --context 16384
+      hwbench check --model llama-3-8b --quant q4_k_m --gpu "RTX 3090" --context 512 --json
+      hwbench check --model llama-3.1-405b --gpu "H100 SXM5 80 GB" --gpus 8
+    """
+    from hwbench.estimate import estimate_fit
+    from hwbench.resolve import resolve_model
+    from hwbench.schema import EstimateSettings
+
+    if gpu and no_gpu:
+        raise BadInput("--gpu and --no-gpu contradict each other")
+    _positive("--context", context)
+    _positive("--batch", batch)
+    _positive("--ubatch", ubatch)
+    settings = EstimateSettings(
+        context=context,
+        kv_type=kv_type.lower(),
+        flash_attn=flash_attn == "on",
+        batch=batch,
+        ubatch=ubatch,
+        gpu_layers=_gpu_layers(gpu_layers),
+    )
+    resolved = resolve_model(model=model_name, params=params, active_params=active_params, gguf=gguf, quant=quant, extra_dir=profiles_dir)
+    host, target = build_target(gpu=gpu, gpus=gpus, no_gpu=no_gpu, ram=ram, cpu_bandwidth=cpu_bandwidth, profiles_dir=profiles_dir)
+    est = estimate_fit(
+        resolved.spec,
+        resolved.quant,
+        settings,
+        target,
+        tensors=resolved.tensors,
+        model_source=resolved.source,
+        size_factor=resolved.size_factor,
+        reference_gpus=reference_gpu_targets(profiles_dir),
+    )
+    est.warnings.extend(host.warnings)
+    if resolved.spec.assumed_from:
+        est.notes.insert(0, f"--params alone: layer shape, heads and vocabulary assumed from {resolved.spec.assumed_from}")
+    if resolved.spec.context_length and context > resolved.spec.context_length:
+        est.warnings.append(f"--context {context} is beyond the model's trained context ({resolved.spec.context_length})")
+    if as_json:
+        click.echo(json.dumps(est.model_dump(mode="json"), indent=2))
+        return
+    from hwbench.render import render_fit
+
+    render_fit(est)

@@ -1,0 +1,485 @@
+"""Will it fit, and how: placement of layers on GPUs and RAM, verdict, follow-up answers.
+
+Pure: takes a ModelSpec, a Quant, settings and a HardwareTarget; returns a FitEstimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hwbench.arch import TensorSpec, model_tensors, source_tensors
+from hwbench.errors import BadInput
+from hwbench.estimate import memory as mem
+from hwbench.estimate import speed as spd
+from hwbench.quant import FILE_TYPES, Quant, is_quantizable
+from hwbench.schema import (
+    DeviceMemory,
+    EstimateSettings,
+    FitEstimate,
+    GpuTarget,
+    HardwareTarget,
+    MemoryEstimate,
+    ModelSpec,
+    ModelSummary,
+    SpeedEstimate,
+)
+
+# Quants tried for "the best quant that fits", best first.
+QUANT_LADDER = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS", "IQ1_M"]
+MAX_GPUS_PER_NODE = 8
+
+
+def external_tensors(m: ModelSpec, q: Quant) -> list[TensorSpec]:
+    """Tensor sizes for a non-GGUF format: quantizable weights at the format's bits, embeddings at embed_bits."""
+    assert q.external is not None
+    out = []
+    for name, shape, src in source_tensors(m):
+        layer = int(name.split(".")[1]) if name.startswith("blk.") else None
+        n = 1
+        for d in shape:
+            n *= d
+        if name in ("token_embd.weight", "output.weight"):
+            bits = q.external.embed_bits
+        elif is_quantizable(name, len(shape)):
+            bits = q.external.bits_per_weight
+        else:
+            bits = 32.0
+        out.append(_SizedTensor(name, shape, "F32", layer, int(n * bits / 8)))
+    return out
+
+
+class _SizedTensor(TensorSpec):
+    """A TensorSpec whose byte size is given rather than derived from a ggml type."""
+
+    def __init__(self, name: str, shape: tuple[int, ...], type_name: str, layer: int | None, n_bytes: int) -> None:
+        super().__init__(name, shape, type_name, layer)
+        object.__setattr__(self, "_n_bytes", n_bytes)
+
+    @property
+    def n_bytes(self) -> int:  # type: ignore[override]
+        return self._n_bytes  # type: ignore[attr-defined,no-any-return]
+
+
+def tensors_for(m: ModelSpec, q: Quant) -> list[TensorSpec]:
+    if q.file_type is not None:
+        return model_tensors(m, q.file_type.name)
+    return external_tensors(m, q)
+
+
+def scale_tensors(tensors: list[TensorSpec], factor: float) -> list[TensorSpec]:
+    """Scale sizes (a bare --params borrowing a reference shape of a different size)."""
+    return [_SizedTensor(t.name, t.shape, t.type_name, t.layer, int(t.n_bytes * factor)) for t in tensors]
+
+
+@dataclass
+class Placement:
+    gpu_layers: int  # llama.cpp -ngl: n_layer + 1 = everything incl. the output layer
+    devices: list[DeviceMemory]
+    fits: bool
+    headroom: int  # smallest (capacity - need) over devices
+    gpu_layer_counts: list[int]
+    output_on_gpu: bool
+
+
+class _Ctx:
+    """Everything placement needs, computed once per (model, quant, settings)."""
+
+    def __init__(self, m: ModelSpec, tensors: list[TensorSpec], s: EstimateSettings, hw: HardwareTarget) -> None:
+        self.m, self.s, self.hw = m, s, hw
+        self.layout = mem.weight_layout(tensors, m.n_layer)
+        self.kv = [mem.kv_bytes_layer(m, s, i) for i in range(m.n_layer)]
+        self.n_kv = mem.pad(s.context, mem.KV_PAD)
+        self.out_buf = mem.output_buffer_bytes(m)
+        self.os_reserve = mem.os_reserve_bytes(hw.ram_bytes)
+
+    def gpu_capacity(self, g: GpuTarget) -> int:
+        if g.unified_memory and g.backend == "metal":
+            # Metal's recommended working-set limit: about 2/3 of RAM up to 36 GiB, 3/4 above
+            frac = 0.75 if g.memory_bytes > 36 * mem.GiB else 0.67
+            return int(g.memory_bytes * frac)
+        return g.memory_bytes
+
+    def place(self, ngl: int) -> Placement:
+        m, s, hw = self.m, self.s, self.hw
+        L = m.n_layer
+        gpus = hw.gpus
+        ngl = max(0, min(ngl, L + 1)) if gpus else 0
+        n_rep = min(ngl, L)  # repeating layers on GPUs: the last n_rep layers
+        output_on_gpu = ngl > L
+        first_gpu_layer = L - n_rep
+        # split offloaded layers across GPUs proportionally to capacity (llama.cpp's default split)
+        counts = [0] * len(gpus)
+        if gpus and n_rep:
+            caps = [self.gpu_capacity(g) for g in gpus]
+            total_cap = sum(caps)
+            acc = 0.0
+            assigned = 0
+            for i, c in enumerate(caps):
+                acc += c / total_cap * n_rep
+                k = round(acc) - assigned if i < len(caps) - 1 else n_rep - assigned
+                counts[i] = max(0, k)
+                assigned += counts[i]
+        devices: list[DeviceMemory] = []
+        layer = first_gpu_layer
+        unified_used = 0
+        for gi, g in enumerate(gpus):
+            k = counts[gi]
+            w = sum(self.layout.per_layer[layer : layer + k])
+            kv = sum(self.kv[layer : layer + k])
+            layer += k
+            last = gi == len(gpus) - 1
+            has_out = output_on_gpu and last
+            if has_out:
+                w += self.layout.output_bytes(on_gpu=True)
+            uses = k > 0 or has_out
+            comp = mem.compute_bytes(m, s, n_kv=self.n_kv, with_output=has_out, with_layers=k > 0) if uses else 0
+            ovh = mem.GPU_CONTEXT_BYTES.get(g.backend, 400 * mem.MiB) if uses else 0
+            total = w + kv + comp + ovh
+            cap = self.gpu_capacity(g)
+            if g.unified_memory:
+                unified_used += total
+            devices.append(
+                DeviceMemory(
+                    device=f"GPU{gi} {g.name}",
+                    weights_bytes=w,
+                    kv_cache_bytes=kv,
+                    compute_bytes=comp,
+                    overhead_bytes=ovh,
+                    total_bytes=total,
+                    capacity_bytes=cap,
+                    layers=k + (1 if has_out else 0),
+                )
+            )
+        # host
+        cpu_layers = first_gpu_layer
+        hw_w = self.layout.input_bytes + sum(self.layout.per_layer[:cpu_layers])
+        if not output_on_gpu:
+            hw_w += self.layout.output_bytes(on_gpu=False)
+        hw_kv = sum(self.kv[:cpu_layers])
+        hw_comp = mem.compute_bytes(m, s, n_kv=self.n_kv, with_output=not output_on_gpu, with_layers=cpu_layers > 0)
+        hw_ovh = mem.HOST_PROCESS_BYTES + self.os_reserve
+        host_total = hw_w + hw_kv + hw_comp + self.out_buf + hw_ovh
+        host_cap = hw.ram_bytes
+        # unified memory: GPU allocations come out of the same RAM (weights mapped once, not copied)
+        host_total += unified_used
+        devices.append(
+            DeviceMemory(
+                device="RAM",
+                weights_bytes=hw_w,
+                kv_cache_bytes=hw_kv,
+                compute_bytes=hw_comp,
+                output_bytes=self.out_buf,
+                overhead_bytes=hw_ovh,
+                total_bytes=host_total,
+                capacity_bytes=host_cap,
+                layers=cpu_layers + (0 if output_on_gpu else 1),
+            )
+        )
+        headroom = min(d.capacity_bytes - d.total_bytes for d in devices)
+        return Placement(ngl, devices, headroom >= 0, headroom, counts, output_on_gpu)
+
+
+def _choose(ctx: _Ctx, gpu_layers: int | None) -> tuple[str, Placement]:
+    L = ctx.m.n_layer
+    if gpu_layers is not None:
+        p = ctx.place(gpu_layers)
+        if not p.fits:
+            return "none", p
+        if p.gpu_layers > L:
+            return "gpu", p
+        return ("partial" if p.gpu_layers > 0 else "cpu"), p
+    if ctx.hw.gpus:
+        full = ctx.place(L + 1)
+        if full.fits:
+            return "gpu", full
+        # largest number of layers that fits (fits is monotone enough; scan down from the top)
+        lo_best = None
+        for n in range(L, 0, -1):
+            p = ctx.place(n)
+            if p.fits:
+                lo_best = p
+                break
+        if lo_best is not None:
+            return "partial", lo_best
+    cpu = ctx.place(0)
+    if cpu.fits:
+        return "cpu", cpu
+    return "none", (ctx.place(L + 1) if ctx.hw.gpus else cpu)
+
+
+def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
+    m, s, hw = ctx.m, ctx.s, ctx.hw
+    L = m.n_layer
+    moe_frac = (m.n_expert_used / m.n_expert) if m.is_moe else 1.0
+    read_per_layer = [
+        ctx.layout.per_layer[i] - ctx.layout.expert_bytes_per_layer[i] * (1 - moe_frac) for i in range(L)
+    ]
+    if not m.is_moe and m.active_params and m.active_params < m.params:
+        # a MoE given only as --params/--active-params: read the active share of each layer
+        read_per_layer = [b * m.active_params / m.params for b in read_per_layer]
+    # the output matrix is read once per token; its norm is negligible
+    out_read = ctx.layout.output_bytes(on_gpu=True)
+    active = _active_nonembed_params(m)
+    flops_layer = 2 * active / L  # matmul flops per token per layer
+    flops_out = 2 * m.vocab * m.n_embd
+    depth = max(1, s.context // 2)
+    attn_flops_layer = 4 * depth * m.n_head * m.k_head_dim
+    kv_tok = [mem.kv_bytes_layer(m, s, i) / max(1, mem.kv_cells(m, s, i)) for i in range(L)]
+    shares: list[spd.DeviceShare] = []
+    first_gpu_layer = L - min(p.gpu_layers, L)
+    layer = first_gpu_layer
+    for gi, g in enumerate(hw.gpus):
+        k = p.gpu_layer_counts[gi] if gi < len(p.gpu_layer_counts) else 0
+        has_out = p.output_on_gpu and gi == len(hw.gpus) - 1
+        if not k and not has_out:
+            layer += k
+            continue
+        rd = sum(read_per_layer[layer : layer + k]) + (out_read if has_out else 0)
+        kvt = sum(kv_tok[layer : layer + k])
+        fl = k * (flops_layer + attn_flops_layer) + (flops_out if has_out else 0)
+        shares.append(spd.DeviceShare(g.name, g.backend, g.bandwidth_gbps or 100.0, g.fp16_tflops or 10.0, k, int(rd), int(kvt), fl))
+        layer += k
+    cpu_layers = first_gpu_layer
+    cpu_rd = sum(read_per_layer[:cpu_layers]) + (0 if p.output_on_gpu else out_read)
+    cpu_fl = cpu_layers * (flops_layer + attn_flops_layer) + (0 if p.output_on_gpu else flops_out)
+    cpu_share = spd.DeviceShare("CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl)
+    gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
+    t_gen = spd.generation_time_s(gen_shares, depth)
+    # prompt processing: with a GPU present llama.cpp runs large-batch matmuls of CPU layers on the GPU
+    if shares and cpu_layers > 0:
+        g0 = shares[-1]
+        moved = spd.DeviceShare(g0.name, g0.backend, g0.bandwidth_gbps, g0.tflops, 0, 0, 0, cpu_fl)
+        t_pp = spd.prompt_time_per_token_s(
+            shares + [moved], cpu_offloaded_weight_bytes=int(sum(ctx.layout.per_layer[:cpu_layers])), ubatch=min(s.ubatch, s.context)
+        )
+    else:
+        t_pp = spd.prompt_time_per_token_s(gen_shares if shares else [cpu_share])
+    inputs = {
+        "depth_tokens": depth,
+        "bytes_per_token": int(sum(sh.weight_bytes_read + sh.kv_bytes_per_ctx_token * depth for sh in gen_shares)),
+        "devices": [
+            {
+                "device": sh.name,
+                "backend": sh.backend,
+                "layers": sh.layers,
+                "bandwidth_gbps": round(sh.bandwidth_gbps, 1),
+                "bw_efficiency": spd.backend_constants(sh.backend).bw_efficiency,
+                "tflops": round(sh.tflops, 2),
+                "flops_efficiency": spd.backend_constants(sh.backend).flops_efficiency,
+                "weight_bytes_per_token": sh.weight_bytes_read,
+            }
+            for sh in gen_shares
+        ],
+        "cpu_bandwidth_source": hw.cpu_bandwidth_source,
+    }
+    basis = (
+        f"generation: bytes read per token / (efficiency x memory bandwidth) + per-layer overhead, "
+        f"averaged over a {s.context}-token context (depth {depth}); prompt: flops per token / "
+        f"(efficiency x peak FLOPS)"
+    )
+    if hw.calibration:
+        basis += f"; {hw.calibration}"
+    return SpeedEstimate(
+        generation_tokens_per_s=round(1.0 / t_gen, 2) if t_gen > 0 else 0.0,
+        prompt_tokens_per_s=round(1.0 / t_pp, 2) if t_pp > 0 else 0.0,
+        source="estimated",
+        basis=basis,
+        inputs=inputs,
+    )
+
+
+def _active_nonembed_params(m: ModelSpec) -> float:
+    from hwbench.arch import active_params
+
+    act = active_params(m) if m.is_moe else (m.active_params or m.params)
+    embd = m.vocab * m.n_embd * (1 if m.tied_embeddings else 2)
+    return max(act - embd, act * 0.5)
+
+
+def validate_settings(m: ModelSpec, s: EstimateSettings) -> None:
+    if s.context < 1:
+        raise BadInput(f"--context {s.context} must be at least 1")
+    if s.context > 10_000_000:
+        raise BadInput(f"--context {s.context} is larger than 10,000,000 tokens")
+    if s.ubatch < 1 or s.batch < 1:
+        raise BadInput("--batch and --ubatch must be at least 1")
+    if s.kv_type.lower() not in mem.KV_TYPES:
+        raise BadInput(f"--kv-type {s.kv_type!r} unknown; accepted: {', '.join(mem.KV_TYPES)}")
+    if s.kv_type.lower() not in ("f16", "f32", "bf16") and not s.flash_attn:
+        raise BadInput(f"--kv-type {s.kv_type} needs --flash-attn on (llama.cpp refuses a quantized V cache without flash attention)")
+    if s.gpu_layers is not None and s.gpu_layers < 0:
+        raise BadInput(f"--gpu-layers {s.gpu_layers} must be 0 or more (or 'auto')")
+
+
+def estimate_fit(
+    model: ModelSpec,
+    quant: Quant,
+    settings: EstimateSettings,
+    hw: HardwareTarget,
+    *,
+    tensors: list[TensorSpec] | None = None,
+    model_source: str = "profile",
+    size_factor: float = 1.0,
+    reference_gpus: list[GpuTarget] | None = None,
+    follow_ups: bool = True,
+) -> FitEstimate:
+    """Fit verdict, memory breakdown and speed for ``model`` at ``quant`` on ``hw``."""
+    validate_settings(model, settings)
+    if tensors is None:
+        tensors = tensors_for(model, quant)
+        if size_factor != 1.0:
+            tensors = scale_tensors(tensors, size_factor)
+    ctx = _Ctx(model, tensors, settings, hw)
+    verdict, p = _choose(ctx, settings.gpu_layers)
+    L = model.n_layer
+    weights = sum(t.n_bytes for t in tensors)
+    if p.output_on_gpu and ctx.layout.tied:
+        weights += ctx.layout.output_matrix_bytes  # the GPU holds its own copy of the tied embedding
+    kv_total = sum(ctx.kv)
+    comp = sum(d.compute_bytes for d in p.devices)
+    ovh = sum(d.overhead_bytes for d in p.devices)
+    outb = sum(d.output_bytes for d in p.devices)
+    memory = MemoryEstimate(
+        weights_bytes=weights,
+        kv_cache_bytes=kv_total,
+        compute_bytes=comp,
+        output_bytes=outb,
+        overhead_bytes=ovh,
+        total_bytes=weights + kv_total + comp + outb + ovh,
+        per_device=p.devices,
+    )
+    n_params = model.params  # a scaled reference shape already carries the requested total
+    act = model.active_params or model.params
+    if model.is_moe and model.active_params is None:
+        from hwbench.arch import active_params
+
+        act = active_params(model)
+    bpw = sum(t.n_bytes for t in tensors) * 8 / max(1, n_params)
+    summary = ModelSummary(
+        name=model.name,
+        arch=model.arch,
+        params=n_params,
+        active_params=int(act),
+        quant=quant.name,
+        bits_per_weight=round(bpw, 3),
+        n_layer=L,
+        source=model_source,
+        assumed_from=model.assumed_from,
+    )
+    speed = _speed(ctx, p, tensors) if verdict != "none" else SpeedEstimate(
+        generation_tokens_per_s=0.0, prompt_tokens_per_s=0.0, source="estimated", basis="does not fit: no speed"
+    )
+    est = FitEstimate(
+        verdict=verdict,  # type: ignore[arg-type]
+        verdict_text=_verdict_text(verdict, p, L, hw),
+        gpu_layers=min(p.gpu_layers, L + 1),
+        total_layers=L + 1,
+        headroom_bytes=p.headroom,
+        model=summary,
+        settings=settings,
+        hardware=hw,
+        memory=memory,
+        speed=speed,
+    )
+    if verdict == "none":
+        est.headroom_bytes = _shortfall(ctx)
+    if follow_ups:
+        _follow_ups(est, model, quant, settings, hw, size_factor, reference_gpus or [])
+    return est
+
+
+def _shortfall(ctx: _Ctx) -> int:
+    """Negative: how much memory is missing for the best arrangement (all of GPUs + RAM)."""
+    best = None
+    for n in ([ctx.m.n_layer + 1] if ctx.hw.gpus else []) + [0]:
+        p = ctx.place(n)
+        need = sum(max(0, d.total_bytes - d.capacity_bytes) for d in p.devices)
+        best = need if best is None else min(best, need)
+    return -(best or 0)
+
+
+def _verdict_text(verdict: str, p: Placement, L: int, hw: HardwareTarget) -> str:
+    n_gpu = len(hw.gpus)
+    gpus = f"{n_gpu} GPU{'s' if n_gpu != 1 else ''}"
+    if verdict == "gpu":
+        return f"fits fully on {gpus} ({L + 1}/{L + 1} layers offloaded)"
+    if verdict == "partial":
+        return f"partial offload: {p.gpu_layers} of {L + 1} layers on {gpus}, the rest on the CPU"
+    if verdict == "cpu":
+        return "runs on the CPU only (fits in RAM)" if not n_gpu else "does not fit on the GPU at all; runs on the CPU from RAM"
+    return "does not fit in this machine's memory"
+
+
+def _follow_ups(
+    est: FitEstimate,
+    model: ModelSpec,
+    quant: Quant,
+    settings: EstimateSettings,
+    hw: HardwareTarget,
+    size_factor: float,
+    reference_gpus: list[GpuTarget],
+) -> None:
+    def verdict_for(q: str | Quant, ctx_len: int, target: HardwareTarget, ngl: int | None = None) -> str:
+        qq = q if isinstance(q, Quant) else Quant(q, FILE_TYPES[q], None)
+        s2 = settings.model_copy(update={"context": ctx_len, "gpu_layers": ngl})
+        e = estimate_fit(model, qq, s2, target, size_factor=size_factor, follow_ups=False, model_source=est.model.source)
+        return e.verdict
+
+    if quant.is_gguf:
+        ladder = QUANT_LADDER
+        if hw.gpus:
+            est.best_quant_gpu = next((q for q in ladder if verdict_for(q, settings.context, hw) == "gpu"), None)
+        est.best_quant_any = next((q for q in ladder if verdict_for(q, settings.context, hw) != "none"), None)
+    # longest context per mode
+    top = model.context_length or 131072
+    modes = ["gpu", "partial", "cpu"] if hw.gpus else ["cpu"]
+    for mode in modes:
+        est.max_context[mode] = _max_context(lambda c, mode=mode: _mode_ok(verdict_for(quant, c, hw), mode), top)
+    # how many GPUs of a kind would hold it fully
+    kinds: list[GpuTarget] = []
+    if hw.gpus:
+        kinds.append(hw.gpus[0])
+    kinds += [g for g in reference_gpus if all(g.name != k.name for k in kinds)]
+    for g in kinds:
+        n = _gpus_needed(model, quant, settings, hw, g, size_factor)
+        est.gpus_needed[g.name] = n
+        if n and n > MAX_GPUS_PER_NODE:
+            nodes = -(-n // MAX_GPUS_PER_NODE)
+            est.notes.append(f"{n} x {g.name} = {nodes} nodes of {MAX_GPUS_PER_NODE} GPUs (multi-node: llama.cpp RPC or another server)")
+
+
+def _mode_ok(verdict: str, mode: str) -> bool:
+    order = {"gpu": 3, "partial": 2, "cpu": 1, "none": 0}
+    if mode == "gpu":
+        return verdict == "gpu"
+    if mode == "partial":
+        return order[verdict] >= 2
+    return order[verdict] >= 1
+
+
+def _max_context(ok, top: int) -> int | None:  # type: ignore[no-untyped-def]
+    """Largest context (multiple of 256, at most ``top``) for which ok(context) holds."""
+    if not ok(min(256, top)):
+        return None
+    if ok(top):
+        return top
+    lo, hi = 256, top  # ok(lo), not ok(hi)
+    while hi - lo > 256:
+        mid = ((lo + hi) // 2) // 256 * 256
+        if mid <= lo:
+            break
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _gpus_needed(model: ModelSpec, quant: Quant, settings: EstimateSettings, hw: HardwareTarget, g: GpuTarget, size_factor: float) -> int | None:
+    for n in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64):
+        target = hw.model_copy(update={"gpus": [g] * n, "label": f"{n} x {g.name}"})
+        s2 = settings.model_copy(update={"gpu_layers": None})
+        e = estimate_fit(model, quant, s2, target, size_factor=size_factor, follow_ups=False)
+        if e.verdict == "gpu":
+            return n
+    return None

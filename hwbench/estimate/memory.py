@@ -1,0 +1,180 @@
+"""Memory a llama.cpp model instance needs, component by component. Pure functions, no I/O.
+
+Components, as llama.cpp itself reports them when it loads a model:
+
+- weights: the model buffer, per tensor with its real ggml type (see hwbench.arch / hwbench.quant);
+  the input embedding always stays in host memory, the output layer goes to the GPU only when all
+  layers are offloaded (``-ngl`` > n_layer), as in llama.cpp's layer placement.
+- KV cache: per layer ``row_size(type_k, n_embd_k_gqa) * kv_size`` + the same for V, where
+  kv_size is the context padded to 256 cells; sliding-window layers (Gemma 2/3) keep only
+  ``n_swa + n_ubatch`` cells (llama.cpp's iSWA cache); MLA models (DeepSeek) cache the compressed
+  latent (kv_lora_rank + rope dims) and no separate V.
+- compute buffer: the peak of the graph allocator over the worst-case micro-batch (n_ubatch
+  tokens): the larger of the attention phase (without flash attention the KQ score matrix
+  ``n_kv x n_ubatch x n_head`` f32 dominates), the FFN phase and the output phase (logits
+  ``n_vocab x n_ubatch`` f32).
+- output buffer: logits for the sequences kept between calls (``n_vocab * 4`` bytes per sequence).
+- overhead: per-GPU runtime context (CUDA/ROCm context + BLAS workspaces) and an OS reserve in RAM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hwbench.arch import TensorSpec
+from hwbench.quant import GGML_TYPES
+from hwbench.schema import EstimateSettings, ModelSpec
+
+MiB = 2**20
+GiB = 2**30
+
+KV_PAD = 256  # llama.cpp pads the KV cache size to a multiple of 256 cells
+KV_TYPES = {"f16": "F16", "f32": "F32", "bf16": "BF16", "q8_0": "Q8_0", "q4_0": "Q4_0", "q4_1": "Q4_1", "q5_0": "Q5_0", "q5_1": "Q5_1", "iq4_nl": "IQ4_NL"}
+
+# Runtime context per GPU, in device memory (assumed; CUDA context + cuBLAS/hipBLAS workspaces as
+# seen in nvidia-smi for a llama.cpp process before any buffer is allocated).
+GPU_CONTEXT_BYTES = {"cuda": 400 * MiB, "rocm": 450 * MiB, "sycl": 400 * MiB, "vulkan": 250 * MiB, "metal": 0}
+# Host memory the OS and the llama.cpp process itself need besides the buffers (assumed).
+HOST_PROCESS_BYTES = 200 * MiB
+
+
+def os_reserve_bytes(ram_bytes: int) -> int:
+    """RAM left to the OS and other processes: 5% of RAM, at least 1 GiB, at most 4 GiB (assumed)."""
+    return int(min(4 * GiB, max(1 * GiB, 0.05 * ram_bytes)))
+
+
+def pad(n: int, to: int) -> int:
+    return ((n + to - 1) // to) * to
+
+
+def kv_type_name(kv_type: str) -> str:
+    return KV_TYPES[kv_type.lower()]
+
+
+def kv_cells(m: ModelSpec, s: EstimateSettings, layer: int) -> int:
+    """KV cache cells of ``layer`` (after llama.cpp's padding and sliding-window sizing)."""
+    full = pad(s.context, KV_PAD)
+    if m.sliding_window and m.swa_period and (layer % m.swa_period) != (m.swa_period - 1):
+        return min(full, pad(m.sliding_window + s.ubatch, KV_PAD))
+    return full
+
+
+def kv_row_dims(m: ModelSpec) -> tuple[int, int]:
+    """Elements cached per token per layer for K and for V."""
+    if m.kv_lora_rank:  # MLA: compressed latent + rope part; V is a view of it
+        return m.kv_lora_rank + (m.qk_rope_dim or 0), 0
+    return m.n_head_kv * m.k_head_dim, m.n_head_kv * m.v_head_dim
+
+
+def kv_bytes_layer(m: ModelSpec, s: EstimateSettings, layer: int) -> int:
+    tk = GGML_TYPES[kv_type_name(s.kv_type)]
+    tv = tk
+    dk, dv = kv_row_dims(m)
+    cells = kv_cells(m, s, layer)
+    return cells * (_row_bytes(tk.name, dk) + (_row_bytes(tv.name, dv) if dv else 0))
+
+
+def _row_bytes(type_name: str, n: int) -> int:
+    t = GGML_TYPES[type_name]
+    return -(-n // t.block_elems) * t.block_bytes
+
+
+def kv_bytes_per_token(m: ModelSpec, s: EstimateSettings) -> int:
+    """KV bytes one more token of context adds over all (full-attention) layers."""
+    tk = kv_type_name(s.kv_type)
+    dk, dv = kv_row_dims(m)
+    return m.n_layer * (_row_bytes(tk, dk) + (_row_bytes(tk, dv) if dv else 0))
+
+
+@dataclass
+class WeightLayout:
+    """Model weight bytes split the way llama.cpp places them."""
+
+    per_layer: list[int]
+    input_bytes: int  # token embedding (always in host memory)
+    output_norm_bytes: int
+    output_matrix_bytes: int  # output.weight, or the tied embedding's copy on the output device
+    tied: bool  # tied embeddings: on the host the output reuses the mapped embedding
+    total: int  # bytes in the file (each tensor once)
+    expert_bytes_per_layer: list[int] = field(default_factory=list)
+
+    def output_bytes(self, on_gpu: bool) -> int:
+        if on_gpu or not self.tied:
+            return self.output_norm_bytes + self.output_matrix_bytes
+        return self.output_norm_bytes
+
+
+def weight_layout(tensors: list[TensorSpec], n_layer: int) -> WeightLayout:
+    per_layer = [0] * n_layer
+    experts = [0] * n_layer
+    input_b = norm_b = matrix_b = embd_b = 0
+    has_output_matrix = False
+    for t in tensors:
+        b = t.n_bytes
+        if t.layer is not None and 0 <= t.layer < n_layer:
+            per_layer[t.layer] += b
+            if t.is_expert:
+                experts[t.layer] += b
+        elif t.name == "token_embd.weight":
+            input_b += b
+            embd_b = b
+        elif t.name == "output.weight":
+            matrix_b += b
+            has_output_matrix = True
+        elif t.name.startswith("output"):
+            norm_b += b
+        else:
+            input_b += b
+    total = sum(per_layer) + input_b + norm_b + matrix_b
+    tied = not has_output_matrix
+    if tied:
+        matrix_b = embd_b  # llama.cpp duplicates a tied embedding onto the output device
+    return WeightLayout(per_layer, input_b, norm_b, matrix_b, tied, total, experts)
+
+
+def compute_bytes(
+    m: ModelSpec,
+    s: EstimateSettings,
+    *,
+    n_kv: int | None = None,
+    with_output: bool = True,
+    with_layers: bool = True,
+) -> int:
+    """Peak compute buffer of one backend for the worst-case micro-batch.
+
+    ``with_layers``: this backend runs repeating layers; ``with_output``: it runs the output layer.
+    """
+    f32 = 4
+    n_ub = min(s.ubatch, s.batch, max(1, s.context))
+    n_kv = n_kv if n_kv is not None else pad(s.context, KV_PAD)
+    E = m.n_embd
+    hd, hdv = m.k_head_dim, m.v_head_dim
+    resid = 2 * E * n_ub * f32  # residual stream + normed copy
+    peak = resid
+    if with_layers:
+        q = m.n_head * hd * n_ub * f32
+        if m.kv_lora_rank:
+            kv_dim = (m.kv_lora_rank + (m.qk_rope_dim or 0))
+            q = m.n_head * kv_dim * n_ub * f32  # absorbed MLA queries live in latent space
+            hdv = m.kv_lora_rank
+        if s.flash_attn:
+            attn = q + m.n_head * hdv * n_ub * f32 + q // 2
+        else:
+            kq = n_kv * n_ub * m.n_head * f32
+            attn = q + kq + m.n_head * hdv * n_ub * f32
+        if m.is_moe:
+            ffe = m.n_ff_exp or m.n_ff
+            ffn = 3 * ffe * n_ub * m.n_expert_used * f32 + m.n_expert * n_ub * f32 * 2
+            if m.n_dense_lead:
+                ffn = max(ffn, 3 * m.n_ff * n_ub * f32)
+        else:
+            ffn = 3 * m.n_ff * n_ub * f32
+        peak = max(peak, resid + attn, resid + ffn)
+    if with_output:
+        peak = max(peak, (m.vocab + E) * n_ub * f32)
+    return int(peak)
+
+
+def output_buffer_bytes(m: ModelSpec, n_seq: int = 1) -> int:
+    """Logits kept between decode calls: n_vocab f32 per sequence (llama.cpp 'output buffer')."""
+    return m.vocab * 4 * n_seq

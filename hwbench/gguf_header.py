@@ -1,0 +1,253 @@
+"""Read a GGUF file's header (metadata + tensor table) without loading weights.
+
+A small bounded parser of its own (no numpy): files come from the internet, so every count,
+length and dimension is checked against hard limits and against the file's size before anything
+is allocated, and a malformed file is rejected with one clear line in bounded time and memory.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from hwbench.arch import TensorSpec
+from hwbench.errors import BadFile
+from hwbench.quant import FILE_TYPES_BY_ID, GGML_TYPES_BY_ID
+from hwbench.schema import ModelSpec
+
+MAX_TENSORS = 1_000_000
+MAX_KV = 100_000
+MAX_KEY_LEN = 65_536
+MAX_STRING_LEN = 64 * 2**20  # a single metadata string
+MAX_ARRAY_LEN = 50_000_000
+MAX_HEADER_BYTES = 1 * 2**30  # tokenizer arrays of big vocabularies stay far below this
+MAX_DIMS = 4
+KEEP_STRING_CHARS = 512  # metadata strings are kept truncated (they end up in reports)
+
+_SCALARS = {
+    0: ("<B", 1),
+    1: ("<b", 1),
+    2: ("<H", 2),
+    3: ("<h", 2),
+    4: ("<I", 4),
+    5: ("<i", 4),
+    6: ("<f", 4),
+    7: ("<?", 1),
+    10: ("<Q", 8),
+    11: ("<q", 8),
+    12: ("<d", 8),
+}
+T_STRING, T_ARRAY = 8, 9
+
+
+@dataclass
+class GgufInfo:
+    path: str
+    version: int
+    file_size: int
+    metadata: dict[str, Any]  # scalars and short strings; arrays summarised as their length
+    tensors: list[TensorSpec]
+    array_lengths: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def arch(self) -> str:
+        return str(self.metadata.get("general.architecture", "llama"))
+
+    @property
+    def file_type(self) -> str | None:
+        ft = self.metadata.get("general.file_type")
+        if isinstance(ft, int) and ft in FILE_TYPES_BY_ID:
+            return FILE_TYPES_BY_ID[ft].name
+        return None
+
+    @property
+    def weights_bytes(self) -> int:
+        return sum(t.n_bytes for t in self.tensors)
+
+
+class _Reader:
+    def __init__(self, f: BinaryIO, size: int, path: str) -> None:
+        self.f, self.size, self.path = f, size, path
+
+    def fail(self, what: str) -> BadFile:
+        return BadFile(f"{self.path}: not a valid GGUF file ({what})")
+
+    def read(self, n: int) -> bytes:
+        if n < 0 or self.f.tell() + n > self.size:
+            raise self.fail("truncated header")
+        b = self.f.read(n)
+        if len(b) != n:
+            raise self.fail("truncated header")
+        if self.f.tell() > MAX_HEADER_BYTES:
+            raise self.fail(f"header larger than {MAX_HEADER_BYTES} bytes")
+        return b
+
+    def u32(self) -> int:
+        return int(struct.unpack("<I", self.read(4))[0])
+
+    def u64(self) -> int:
+        return int(struct.unpack("<Q", self.read(8))[0])
+
+    def string(self, limit: int = MAX_STRING_LEN, keep: int | None = None) -> str:
+        n = self.u64()
+        if n > limit:
+            raise self.fail(f"string of {n} bytes exceeds the {limit}-byte limit")
+        if keep is not None and n > keep:
+            head = self.read(keep)
+            self.skip(n - keep)
+            return head.decode("utf-8", "replace") + "…"
+        return self.read(n).decode("utf-8", "replace")
+
+    def skip(self, n: int) -> None:
+        if self.f.tell() + n > self.size:
+            raise self.fail("truncated header")
+        self.f.seek(n, os.SEEK_CUR)
+
+    def value(self, vtype: int, key: str, arrays: dict[str, int]) -> Any:
+        if vtype in _SCALARS:
+            fmt, n = _SCALARS[vtype]
+            return struct.unpack(fmt, self.read(n))[0]
+        if vtype == T_STRING:
+            return self.string(keep=KEEP_STRING_CHARS)
+        if vtype == T_ARRAY:
+            etype = self.u32()
+            count = self.u64()
+            if count > MAX_ARRAY_LEN:
+                raise self.fail(f"array {key!r} has {count} elements, over the {MAX_ARRAY_LEN} limit")
+            arrays[key] = count
+            if etype in _SCALARS:
+                self.skip(count * _SCALARS[etype][1])
+            elif etype == T_STRING:
+                for _ in range(count):
+                    n = self.u64()
+                    if n > MAX_STRING_LEN:
+                        raise self.fail(f"string in {key!r} exceeds the length limit")
+                    self.skip(n)
+            else:
+                raise self.fail(f"array {key!r} has unsupported element type {etype}")
+            return None
+        raise self.fail(f"metadata {key!r} has unknown value type {vtype}")
+
+
+def read_gguf(path: str | os.PathLike[str]) -> GgufInfo:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if not p.is_file():
+            raise BadFile(f"{p}: not a regular file")
+        f = p.open("rb")
+    except FileNotFoundError:
+        raise BadFile(f"{p}: no such file") from None
+    except PermissionError:
+        raise BadFile(f"{p}: permission denied") from None
+    except OSError as e:
+        raise BadFile(f"{p}: cannot open ({e.strerror})") from None
+    with f:
+        r = _Reader(f, size, str(p))
+        if size < 24:
+            raise BadFile(f"{p}: not a GGUF file (only {size} bytes)")
+        magic = r.read(4)
+        if magic != b"GGUF":
+            raise BadFile(f"{p}: not a GGUF file (magic {magic!r}, expected b'GGUF')")
+        version = r.u32()
+        if version not in (2, 3):
+            raise r.fail(f"unsupported GGUF version {version}; supported: 2, 3")
+        n_tensors = r.u64()
+        n_kv = r.u64()
+        if n_tensors > MAX_TENSORS:
+            raise r.fail(f"{n_tensors} tensors, over the {MAX_TENSORS} limit")
+        if n_kv > MAX_KV:
+            raise r.fail(f"{n_kv} metadata entries, over the {MAX_KV} limit")
+        meta: dict[str, Any] = {}
+        arrays: dict[str, int] = {}
+        for _ in range(n_kv):
+            key = r.string(limit=MAX_KEY_LEN)
+            vtype = r.u32()
+            v = r.value(vtype, key, arrays)
+            if v is not None:
+                meta[key] = v
+        tensors: list[TensorSpec] = []
+        total_bytes = 0
+        for _ in range(n_tensors):
+            name = r.string(limit=MAX_KEY_LEN)
+            nd = r.u32()
+            if nd < 1 or nd > MAX_DIMS:
+                raise r.fail(f"tensor {name!r} has {nd} dimensions")
+            dims = tuple(r.u64() for _ in range(nd))
+            tid = r.u32()
+            r.u64()  # offset
+            t = GGML_TYPES_BY_ID.get(tid)
+            if t is None:
+                raise r.fail(f"tensor {name!r} has unknown ggml type {tid}")
+            n = 1
+            for d in dims:
+                if d < 1 or d > 2**40:
+                    raise r.fail(f"tensor {name!r} has dimension {d}")
+                n *= d
+            if dims[0] % t.block_elems:
+                raise r.fail(f"tensor {name!r}: row of {dims[0]} is not a multiple of {t.name}'s block of {t.block_elems}")
+            nbytes = n // t.block_elems * t.block_bytes
+            total_bytes += nbytes
+            if total_bytes > size:
+                raise r.fail(f"tensor data ({total_bytes} bytes so far) larger than the file ({size} bytes): truncated or corrupt")
+            layer = None
+            if name.startswith("blk."):
+                try:
+                    layer = int(name.split(".")[1])
+                except (IndexError, ValueError):
+                    layer = None
+            tensors.append(TensorSpec(name, dims, t.name, layer))
+    return GgufInfo(str(p), version, size, meta, tensors, arrays)
+
+
+def _get(meta: dict[str, Any], arch: str, key: str, default: Any = None) -> Any:
+    v = meta.get(f"{arch}.{key}", default)
+    if isinstance(v, bool) or (v is not None and not isinstance(v, (int, float))):
+        raise BadFile(f"GGUF metadata {arch}.{key} has the wrong type ({type(v).__name__})")
+    return v
+
+
+def model_from_gguf(info: GgufInfo) -> ModelSpec:
+    """The ModelSpec llama.cpp would build from this header (shape, heads, experts)."""
+    meta, arch = info.metadata, info.arch
+    n_layer = _get(meta, arch, "block_count")
+    n_embd = _get(meta, arch, "embedding_length")
+    n_head = _get(meta, arch, "attention.head_count")
+    if not n_layer or not n_embd or not n_head:
+        raise BadFile(f"{info.path}: GGUF metadata lacks {arch}.block_count/embedding_length/attention.head_count")
+    n_head_kv = _get(meta, arch, "attention.head_count_kv", n_head) or n_head
+    n_ff = _get(meta, arch, "feed_forward_length", 0) or 0
+    tok = next((t for t in info.tensors if t.name == "token_embd.weight"), None)
+    vocab = info.array_lengths.get("tokenizer.ggml.tokens") or (tok.shape[1] if tok and len(tok.shape) > 1 else 0)
+    n_expert = _get(meta, arch, "expert_count", 0) or 0
+    params = sum(t.n_elements for t in info.tensors)
+    spec = ModelSpec(
+        name=str(meta.get("general.name") or Path(info.path).stem)[:200],
+        arch=arch,
+        params=params,
+        n_layer=int(n_layer),
+        n_embd=int(n_embd),
+        n_head=int(n_head),
+        n_head_kv=int(n_head_kv),
+        head_dim=_get(meta, arch, "attention.key_length"),
+        head_dim_v=_get(meta, arch, "attention.value_length"),
+        n_ff=int(n_ff) if n_ff else int(n_embd) * 4,
+        vocab=int(vocab) or 32000,
+        tied_embeddings=not any(t.name == "output.weight" for t in info.tensors),
+        n_expert=int(n_expert),
+        n_expert_used=int(_get(meta, arch, "expert_used_count", 0) or 0),
+        n_ff_exp=_get(meta, arch, "expert_feed_forward_length"),
+        n_expert_shared=int(_get(meta, arch, "expert_shared_count", 0) or 0),
+        n_dense_lead=int(_get(meta, arch, "leading_dense_block_count", 0) or 0),
+        kv_lora_rank=_get(meta, arch, "attention.kv_lora_rank"),
+        q_lora_rank=_get(meta, arch, "attention.q_lora_rank"),
+        qk_rope_dim=_get(meta, arch, "rope.dimension_count") if arch == "deepseek2" else None,
+        sliding_window=_get(meta, arch, "attention.sliding_window"),
+        swa_period=2 if arch == "gemma2" and _get(meta, arch, "attention.sliding_window") else None,
+        context_length=_get(meta, arch, "context_length"),
+        source=f"GGUF header of {Path(info.path).name}",
+    )
+    return spec

@@ -1,0 +1,170 @@
+"""Turn a detected inventory (or what-if flags) into the HardwareTarget the estimator takes.
+
+Every figure carries where it came from: detected, profile (with source), measured
+(calibration), assumed, or given by the user.
+"""
+
+from __future__ import annotations
+
+from hwbench.calibration import Calibration
+from hwbench.errors import BadInput
+from hwbench.profiles import GpuProfile, find_gpu, match_gpu
+from hwbench.schema import GpuTarget, HardwareTarget, HostInfo
+
+GiB = 2**30
+
+# Assumed effective-able memory bandwidth when nothing was measured: dual-channel DDR4/DDR5
+# desktops reach 40-90 GB/s; small VPS slices get a share of a server's channels.
+ASSUMED_CPU_BW_GBPS = 40.0
+
+
+def assumed_cpu_bandwidth(logical_cores: int | None, virtualized: bool | None) -> float:
+    if virtualized and logical_cores:
+        return float(min(ASSUMED_CPU_BW_GBPS, max(10.0, 6.0 * logical_cores)))
+    return ASSUMED_CPU_BW_GBPS
+
+
+def cpu_peak_tflops(physical_cores: int | None, max_mhz: float | None, flags: list[str], arch: str | None) -> float:
+    """FP32 peak: cores x clock x FLOPs/cycle (2 FMA units x SIMD width x 2)."""
+    cores = physical_cores or 1
+    ghz = (max_mhz or 2500.0) / 1000.0
+    f = set(flags)
+    if "avx512f" in f:
+        per_cycle = 64
+    elif "avx2" in f and "fma" in f:
+        per_cycle = 32
+    elif arch and arch.startswith(("aarch64", "arm")):
+        per_cycle = 32 if "sve" in f else 16
+    else:
+        per_cycle = 16
+    return cores * ghz * per_cycle / 1000.0
+
+
+def gpu_target_from_profile(p: GpuProfile, source: str = "profile") -> GpuTarget:
+    if p.memory_bytes is None:
+        raise BadInput(f"GPU profile {p.name!r} has no memory size; pass --ram for unified-memory parts")
+    return GpuTarget(
+        name=p.name,
+        memory_bytes=p.memory_bytes,
+        bandwidth_gbps=p.bandwidth_gbps,
+        fp16_tflops=p.fp16_tflops or p.fp32_tflops,
+        backend=p.backend,
+        unified_memory=p.unified_memory,
+        source=source,  # type: ignore[arg-type]
+        profile_source=f"{p.source} (as of {p.as_of})",
+    )
+
+
+def target_from_host(
+    host: HostInfo,
+    calibration: Calibration | None = None,
+    extra_dir: str | None = None,
+) -> HardwareTarget:
+    notes: list[str] = []
+    gpus: list[GpuTarget] = []
+    for g in host.gpus:
+        prof = match_gpu(g.name, extra_dir)
+        mem = g.memory_total_bytes
+        if g.memory_free_bytes is not None and g.memory_total_bytes and g.memory_free_bytes < g.memory_total_bytes - GiB // 2:
+            notes.append(f"GPU{g.index} has {(g.memory_total_bytes - g.memory_free_bytes) / GiB:.1f} GiB in use by other processes; using free memory")
+            mem = g.memory_free_bytes
+        if mem is None and g.unified_memory:
+            mem = host.memory.effective_bytes or host.memory.total_bytes
+        if mem is None:
+            notes.append(f"GPU{g.index} {g.name}: memory size unknown; left out of the estimate")
+            continue
+        backend = g.backend or {"NVIDIA": "cuda", "AMD": "rocm", "Intel": "sycl", "Apple": "metal"}.get(g.vendor, "vulkan")
+        if prof is None:
+            notes.append(f"GPU{g.index} {g.name}: no spec profile; bandwidth/FLOPS assumed")
+        gpus.append(
+            GpuTarget(
+                name=g.name,
+                memory_bytes=mem,
+                bandwidth_gbps=prof.bandwidth_gbps if prof else None,
+                fp16_tflops=(prof.fp16_tflops or prof.fp32_tflops) if prof else None,
+                backend=backend,
+                unified_memory=g.unified_memory,
+                source="detected",
+                profile_source=f"{prof.name}: {prof.source} (as of {prof.as_of})" if prof else None,
+            )
+        )
+    ram = host.memory.effective_bytes or host.memory.total_bytes or 8 * GiB
+    cpu = host.cpu
+    bw = assumed_cpu_bandwidth(cpu.logical_cores, host.virt.hypervisor)
+    bw_src = "assumed"
+    tflops = cpu_peak_tflops(cpu.physical_cores or cpu.logical_cores, cpu.max_mhz or cpu.base_mhz, cpu.flags, cpu.arch)
+    tflops_src = "assumed"
+    cal_text = None
+    if calibration is not None:
+        if calibration.cpu_bandwidth_gbps:
+            bw, bw_src = calibration.cpu_bandwidth_gbps, "measured"
+        if calibration.cpu_pp_tflops:
+            tflops, tflops_src = calibration.cpu_pp_tflops, "measured"
+        cal_text = f"calibrated from run {calibration.run_id} ({calibration.created_at})"
+    if host.memory.cgroup_limit_bytes and host.memory.total_bytes and host.memory.cgroup_limit_bytes < host.memory.total_bytes:
+        notes.append(f"container/cgroup memory limit {host.memory.cgroup_limit_bytes / GiB:.1f} GiB is below the host's RAM; using the limit")
+    return HardwareTarget(
+        label="this machine",
+        gpus=gpus,
+        ram_bytes=ram,
+        ram_source="detected",
+        cpu_bandwidth_gbps=bw,
+        cpu_bandwidth_source=bw_src,  # type: ignore[arg-type]
+        cpu_tflops=tflops,
+        cpu_tflops_source=tflops_src,  # type: ignore[arg-type]
+        cpu_cores=cpu.physical_cores or cpu.logical_cores or 1,
+        calibration=cal_text,
+        notes=notes,
+    )
+
+
+def apply_what_if(
+    base: HardwareTarget,
+    *,
+    gpu: str | None = None,
+    gpus: int | None = None,
+    ram_bytes: int | None = None,
+    cpu_bandwidth_gbps: float | None = None,
+    no_gpu: bool = False,
+    extra_dir: str | None = None,
+) -> HardwareTarget:
+    """Replace parts of ``base`` with hardware that is not present."""
+    t = base.model_copy(deep=True)
+    parts = []
+    if no_gpu:
+        t.gpus = []
+        parts.append("no GPU")
+    if gpu:
+        prof = find_gpu(gpu, extra_dir)
+        n = gpus or 1
+        if n < 1 or n > 1024:
+            raise BadInput(f"--gpus {n} must be 1..1024")
+        t.gpus = [gpu_target_from_profile(prof)] * n
+        parts.append(f"{n} x {prof.name}")
+        if prof.unified_memory and ram_bytes is None:
+            t.ram_bytes = prof.memory_bytes or t.ram_bytes
+            t.ram_source = "profile"
+            t.cpu_bandwidth_gbps = (prof.bandwidth_gbps or t.cpu_bandwidth_gbps) * 0.5
+            t.cpu_bandwidth_source = "assumed"
+            t.notes.append("unified memory: RAM = the GPU's memory pool; CPU bandwidth assumed half the GPU's")
+        elif ram_bytes is None:
+            t.notes.append("what-if GPU with this machine's RAM and CPU (use --ram / --cpu-bandwidth to change)")
+    elif gpus is not None:
+        if not t.gpus:
+            raise BadInput("--gpus needs --gpu NAME (no GPU detected here to multiply)")
+        if gpus < 1 or gpus > 1024:
+            raise BadInput(f"--gpus {gpus} must be 1..1024")
+        t.gpus = [t.gpus[0]] * gpus
+        parts.append(f"{gpus} x {t.gpus[0].name}")
+    if ram_bytes is not None:
+        t.ram_bytes = ram_bytes
+        t.ram_source = "user"
+        parts.append(f"{ram_bytes / GiB:.0f} GiB RAM")
+    if cpu_bandwidth_gbps is not None:
+        t.cpu_bandwidth_gbps = cpu_bandwidth_gbps
+        t.cpu_bandwidth_source = "user"
+        parts.append(f"CPU {cpu_bandwidth_gbps:g} GB/s")
+    if parts:
+        t.label = "what-if: " + ", ".join(parts)
+        t.calibration = None if (gpu or cpu_bandwidth_gbps) else t.calibration
+    return t

@@ -1,0 +1,244 @@
+"""Load and validate the data in ``profiles/``: model architectures, GPU specs, cloud instances.
+
+User profile files (a private price list, a machine someone offers you) are read from the
+directories in ``$HWBENCH_PROFILES`` (os.pathsep-separated) or ``--profiles-dir``, after the
+bundled ones; an entry with the same name replaces the bundled one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hwbench.errors import BadInput, ProfileError
+from hwbench.schema import ModelSpec
+
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "profiles"
+MAX_PROFILE_BYTES = 16 * 2**20  # a profile file larger than this is refused
+
+
+class GpuProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    vendor: str
+    aliases: list[str] = Field(default_factory=list)
+    memory_gib: float | None = Field(default=None, gt=0)
+    memory_type: str | None = None
+    bandwidth_gbps: float | None = Field(default=None, gt=0)
+    fp16_tflops: float | None = Field(default=None, ge=0)
+    fp32_tflops: float | None = Field(default=None, ge=0)
+    tdp_w: float | None = None
+    release_year: int | None = None
+    form: str | None = None
+    backend: str = "cuda"
+    unified_memory: bool = False
+    price_usd: float | None = Field(default=None, gt=0)  # purchase price, when a source gives one
+    price_source: str | None = None
+    source: str
+    as_of: str
+    notes: str | None = None
+
+    @property
+    def memory_bytes(self) -> int | None:
+        return int(self.memory_gib * 2**30) if self.memory_gib else None
+
+
+class InstanceProfile(BaseModel):
+    """A rentable machine: a cloud instance type or a VPS offer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str
+    instance_type: str
+    kind: str = "gpu"  # gpu, cpu, tpu, inferentia, trainium
+    gpu_model: str | None = None  # as the provider names it
+    gpu_profile: str | None = None  # name of the matching entry in gpus.yaml, when known
+    gpu_count: float = Field(default=0, ge=0)
+    gpu_memory_gib: float | None = Field(default=None, gt=0)  # per accelerator
+    vcpus: int | None = Field(default=None, gt=0)
+    memory_gib: float | None = Field(default=None, gt=0)
+    arch: str | None = None
+    price_usd_per_hour: float | None = Field(default=None, gt=0)
+    spot_usd_per_hour: float | None = Field(default=None, gt=0)
+    region: str | None = None
+    as_of: str
+    source: str
+    notes: str | None = None
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ProfileError(f"{path}: cannot read profile ({e.strerror})") from None
+    if size > MAX_PROFILE_BYTES:
+        raise ProfileError(f"{path}: profile file is {size} bytes, larger than the {MAX_PROFILE_BYTES} allowed")
+    try:
+        text = path.read_text(encoding="utf-8")
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ProfileError(f"{path}: malformed YAML{where}: {getattr(e, 'problem', e)}") from None
+
+
+def _validation_message(path: Path, section: str, index: int, err: ValidationError) -> str:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{path}: {section}[{index}] field {field!r}: {first.get('msg')}"
+
+
+def _entries(path: Path, section: str) -> list[dict[str, Any]]:
+    data = _read_yaml(path)
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get(section), list):
+        raise ProfileError(f"{path}: expected a mapping with a '{section}:' list")
+    items = data[section]
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ProfileError(f"{path}: {section}[{i}] is not a mapping")
+    return items
+
+
+def user_dirs(extra: str | os.PathLike[str] | None = None) -> list[Path]:
+    dirs = []
+    env = os.environ.get("HWBENCH_PROFILES")
+    if env:
+        dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    if extra:
+        dirs.append(Path(extra))
+    for d in dirs:
+        if not d.is_dir():
+            raise BadInput(f"profiles directory {str(d)!r} does not exist")
+    return dirs
+
+
+def _files(kind: str, extra_dir: str | None) -> list[Path]:
+    """Bundled file(s) for ``kind`` then user files named ``<kind>*.yaml`` in user dirs."""
+    files: list[Path] = []
+    bundled = BUNDLED_DIR / f"{kind}.yaml"
+    if bundled.exists():
+        files.append(bundled)
+    sub = BUNDLED_DIR / kind
+    if sub.is_dir():
+        files += sorted(sub.glob("*.yaml"))
+    for d in user_dirs(extra_dir):
+        files += sorted(p for p in d.glob("*.yaml") if p.name.startswith(kind))
+        if (d / kind).is_dir():
+            files += sorted((d / kind).glob("*.yaml"))
+    return files
+
+
+@lru_cache(maxsize=8)
+def load_models(extra_dir: str | None = None) -> dict[str, ModelSpec]:
+    out: dict[str, ModelSpec] = {}
+    for path in _files("models", extra_dir):
+        for i, item in enumerate(_entries(path, "models")):
+            try:
+                m = ModelSpec(**item)
+            except ValidationError as e:
+                raise ProfileError(_validation_message(path, "models", i, e)) from None
+            except TypeError as e:
+                raise ProfileError(f"{path}: models[{i}]: {e}") from None
+            out[m.name.lower()] = m
+    return out
+
+
+@lru_cache(maxsize=8)
+def load_gpus(extra_dir: str | None = None) -> list[GpuProfile]:
+    by_name: dict[str, GpuProfile] = {}
+    for path in _files("gpus", extra_dir):
+        for i, item in enumerate(_entries(path, "gpus")):
+            try:
+                g = GpuProfile(**item)
+            except ValidationError as e:
+                raise ProfileError(_validation_message(path, "gpus", i, e)) from None
+            by_name[g.name.lower()] = g
+    return list(by_name.values())
+
+
+@lru_cache(maxsize=8)
+def load_instances(extra_dir: str | None = None) -> list[InstanceProfile]:
+    out: dict[tuple[str, str], InstanceProfile] = {}
+    for path in _files("instances", extra_dir):
+        for i, item in enumerate(_entries(path, "instances")):
+            try:
+                p = InstanceProfile(**item)
+            except ValidationError as e:
+                raise ProfileError(_validation_message(path, "instances", i, e)) from None
+            out[(p.provider.lower(), p.instance_type.lower())] = p
+    return list(out.values())
+
+
+def get_model(name: str, extra_dir: str | None = None) -> ModelSpec:
+    models = load_models(extra_dir)
+    key = name.strip().lower()
+    if key in models:
+        return models[key]
+    close = difflib.get_close_matches(key, list(models), n=4, cutoff=0.5)
+    hint = f"closest known: {', '.join(close)}" if close else f"known: {', '.join(sorted(models))}"
+    raise BadInput(f"unknown model {name!r}; {hint} (or use --params / --gguf)")
+
+
+_NOISE = {"nvidia", "geforce", "tesla", "amd", "radeon", "instinct", "apple", "intel", "gb", "graphics", "generation", "gpu", "core"}
+
+
+def _tokens(name: str) -> set[str]:
+    s = name.lower()
+    s = re.sub(r"(\d)\s*gb\b", r"\1 gb", s)
+    s = re.sub(r"(\d+)-core", r"\1 core", s)
+    return {t for t in re.split(r"[^a-z0-9]+", s) if t and t not in _NOISE}
+
+
+def find_gpu(name: str, extra_dir: str | None = None) -> GpuProfile:
+    """Fuzzy GPU lookup: 'rtx 3090', 'NVIDIA GeForce RTX 3090', 'H100 PCIe', 'A100 80GB', 'M2 Ultra'."""
+    gpus = load_gpus(extra_dir)
+    want = _tokens(name)
+    if not want:
+        raise BadInput(f"GPU name {name!r} is empty")
+    # A memory size in the name ("A40 48GB", "M1 Max ... 64GB") may be absent from the profile's
+    # name: second pass without it, preferring profiles of that memory size.
+    sizes = {m for m in re.findall(r"(\d+)\s*gb\b", name.lower())}
+    for pass_want, mem_pref in ((want, None), (want - sizes, sizes)):
+        if not pass_want:
+            continue
+        best: tuple[int, int, GpuProfile] | None = None
+        for order, g in enumerate(gpus):
+            for cand in [g.name, *g.aliases]:
+                have = _tokens(cand)
+                if pass_want <= have:
+                    score = len(have - pass_want)
+                    if mem_pref and (g.memory_gib is None or str(int(g.memory_gib)) not in mem_pref):
+                        score += 10
+                    if best is None or (score, order) < (best[0], best[1]):
+                        best = (score, order, g)
+        if best is not None:
+            return best[2]
+    names = [g.name for g in gpus]
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.3)
+    if not close:
+        lowered = {n.lower(): n for n in names}
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=5, cutoff=0.3)]
+    hint = f"closest known: {', '.join(close)}" if close else "see `hwbench profiles list gpus`"
+    raise BadInput(f"unknown GPU {name!r}; {hint}")
+
+
+def match_gpu(detected_name: str, extra_dir: str | None = None) -> GpuProfile | None:
+    """The profile for a detected GPU name, or None (never raises for unknown names)."""
+    try:
+        return find_gpu(detected_name, extra_dir)
+    except BadInput:
+        return None

@@ -1,0 +1,90 @@
+"""Human output of `hwbench check` (rich tables). Data to stdout; warnings to stderr."""
+
+from __future__ import annotations
+
+from hwbench.schema import FitEstimate
+from hwbench.units import fmt_bytes, fmt_params
+
+VERDICT_STYLE = {"gpu": "bold green", "partial": "bold yellow", "cpu": "bold cyan", "none": "bold red"}
+
+
+def render_fit(est: FitEstimate) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    m = est.model
+    s = est.settings
+    hw = est.hardware
+    out.print(
+        f"[bold]{m.name}[/bold]  {fmt_params(m.params)} params"
+        + (f" ({fmt_params(m.active_params)} active)" if m.active_params != m.params else "")
+        + f", {m.quant} ({m.bits_per_weight:.2f} bits/weight, from the per-tensor mix), {m.n_layer} layers  [dim]({m.source})[/dim]"
+    )
+    out.print(
+        f"context {s.context}, KV {s.kv_type}, flash-attn {'on' if s.flash_attn else 'off'}, "
+        f"batch {s.batch}/ubatch {s.ubatch}  on  [bold]{hw.label}[/bold]"
+    )
+    out.print(f"\nVerdict: [{VERDICT_STYLE[est.verdict]}]{est.verdict.upper()}[/] - {est.verdict_text}")
+    if est.verdict == "none":
+        out.print(f"  short by {fmt_bytes(-est.headroom_bytes)} (estimated)")
+    else:
+        out.print(f"  headroom {fmt_bytes(est.headroom_bytes)} in the tightest memory pool (estimated)")
+
+    t = Table(title="Memory (estimated)", title_justify="left")
+    for col in ("device", "layers", "weights", "KV cache", "compute", "output", "overhead", "total", "capacity", "free after"):
+        t.add_column(col, justify="left" if col == "device" else "right")
+    for d in est.memory.per_device:
+        free = d.capacity_bytes - d.total_bytes
+        t.add_row(
+            d.device,
+            str(d.layers),
+            fmt_bytes(d.weights_bytes),
+            fmt_bytes(d.kv_cache_bytes),
+            fmt_bytes(d.compute_bytes),
+            fmt_bytes(d.output_bytes),
+            fmt_bytes(d.overhead_bytes),
+            fmt_bytes(d.total_bytes),
+            fmt_bytes(d.capacity_bytes),
+            f"[{'green' if free >= 0 else 'red'}]{fmt_bytes(free)}[/]",
+        )
+    mm = est.memory
+    t.add_row(
+        "[bold]total[/bold]", str(est.total_layers), fmt_bytes(mm.weights_bytes), fmt_bytes(mm.kv_cache_bytes),
+        fmt_bytes(mm.compute_bytes), fmt_bytes(mm.output_bytes), fmt_bytes(mm.overhead_bytes), fmt_bytes(mm.total_bytes), "", "",
+    )
+    out.print(t)
+    if est.speed and est.verdict != "none":
+        sp = est.speed
+        out.print(
+            f"Speed (estimated): generation [bold]{sp.generation_tokens_per_s:.1f} tok/s[/bold], "
+            f"prompt processing [bold]{sp.prompt_tokens_per_s:.0f} tok/s[/bold]"
+        )
+        for d in sp.inputs.get("devices", []):
+            out.print(
+                f"  {d['device']}: {d['layers']} layers, {fmt_bytes(d['weight_bytes_per_token'])}/token read at "
+                f"{d['bw_efficiency']:.0%} of {d['bandwidth_gbps']} GB/s, {d['tflops']} TFLOPS x {d['flops_efficiency']}"
+            )
+        src = {
+            "measured": "measured",
+            "assumed": "assumed (run `hwbench bench --micro` to measure)",
+            "user": "given",
+            "profile": "from profile",
+        }.get(hw.cpu_bandwidth_source, hw.cpu_bandwidth_source)
+        out.print(f"  CPU memory bandwidth {hw.cpu_bandwidth_gbps:.1f} GB/s ({src}); {sp.basis}")
+    out.print("")
+    if est.best_quant_gpu or est.best_quant_any:
+        if est.best_quant_gpu:
+            out.print(f"Best quant fully on GPU at this context: [bold]{est.best_quant_gpu}[/bold]")
+        out.print(f"Best quant that runs here at all: [bold]{est.best_quant_any or 'none'}[/bold]")
+    if est.max_context:
+        parts = [f"{k}: {v if v is not None else 'does not fit'}" for k, v in est.max_context.items()]
+        out.print("Longest context that fits (" + m.quant + "): " + ", ".join(parts))
+    if est.gpus_needed:
+        parts = [f"{n if n else '>64'} x {name}" for name, n in est.gpus_needed.items()]
+        out.print("GPUs needed to hold it fully: " + "; ".join(parts))
+    for n in est.notes + hw.notes:
+        out.print(f"[dim]note: {n}[/dim]")
+    for w in est.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w}")

@@ -1,0 +1,14 @@
+"""Shared fixtures: every test gets its own cache/data dirs, never the user's."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = tmp_path_factory.mktemp("hwbench-home")
+    monkeypatch.setenv("HWBENCH_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("HWBENCH_DATA_DIR", str(base / "data"))
+    monkeypatch.delenv("HWBENCH_PROFILES", raising=False)
+    monkeypatch.delenv("HWBENCH_PROFILES_DIR", raising=False)
