@@ -1,0 +1,219 @@
+"""NVIDIA probe against a faked pynvml, one scenario per test (the gpustat approach)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hwbench.detect.nvidia import pci_nvidia_gpus, probe_nvidia
+
+GIB = 1 << 30
+
+
+def test_no_gpu(make_nvml: Callable[..., Any]) -> None:
+    nvml = make_nvml([])
+    gpus, warnings = probe_nvidia(nvml)
+    assert gpus == []
+    assert warnings == []
+    assert nvml.shutdown_called
+
+
+def test_one_rtx_3090(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    nvml = make_nvml([gpu()])
+    gpus, warnings = probe_nvidia(nvml)
+    assert warnings == []
+    (g,) = gpus
+    assert g.vendor == "NVIDIA"
+    assert g.name == "NVIDIA GeForce RTX 3090"
+    assert g.backend == "cuda"
+    assert g.memory_total_bytes == 24 * GIB
+    assert g.memory_free_bytes == 23 * GIB
+    assert g.compute_capability == "8.6"
+    assert g.driver_version == "550.54.14"
+    assert g.cuda_version == "12.4"
+    assert (g.pcie_gen, g.pcie_width) == (4, 16)
+    assert g.power_limit_w == 350.0
+    assert g.nvlink_links == 0  # NotSupported: no NVLink on this card
+    assert g.mig_enabled is False
+    assert g.uuid == "GPU-8d2c8f5e-0000-1111-2222-333344445555"
+    assert g.serial is None  # NotSupported on GeForce
+    assert g.pci_bus_id == "00000000:01:00.0"
+    assert g.unified_memory is False
+    assert nvml.shutdown_called
+
+
+def test_two_gpus_with_nvlink(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    a100 = dict(
+        name="NVIDIA A100-SXM4-80GB",
+        total=80 * GIB,
+        free=79 * GIB,
+        cc=(8, 0),
+        power_mw=400_000,
+        nvlinks=[1] * 12,
+        mig=(0, 0),
+        serial="1324521000001",
+    )
+    nvml = make_nvml([gpu(**a100, bus_id="00000000:07:00.0"), gpu(**a100, bus_id="00000000:0F:00.0")])
+    gpus, warnings = probe_nvidia(nvml)
+    assert warnings == []
+    assert [g.index for g in gpus] == [0, 1]
+    assert [g.pci_bus_id for g in gpus] == ["00000000:07:00.0", "00000000:0F:00.0"]
+    assert all(g.nvlink_links == 12 for g in gpus)
+    assert all(g.memory_total_bytes == 80 * GIB for g in gpus)
+    assert gpus[0].compute_capability == "8.0"
+    assert gpus[0].serial == "1324521000001"
+    assert gpus[0].power_limit_w == 400.0
+    assert gpus[0].mig_enabled is False
+
+
+def test_nvlink_partially_active(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    gpus, _ = probe_nvidia(make_nvml([gpu(nvlinks=[1, 0, 1, 1])]))
+    assert gpus[0].nvlink_links == 3
+
+
+def test_one_of_two_fails_on_every_call(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    nvml = make_nvml([gpu(fail_all=15), gpu(name="NVIDIA GeForce RTX 4090", bus_id="00000000:02:00.0")])
+    gpus, warnings = probe_nvidia(nvml)
+    assert [g.name for g in gpus] == ["NVIDIA GeForce RTX 4090"]
+    assert gpus[0].index == 1  # keeps its NVML index (CUDA_VISIBLE_DEVICES)
+    assert len(warnings) == 1
+    assert "NVIDIA GPU 0" in warnings[0] and "GPU is lost" in warnings[0]
+
+
+def test_handle_fails(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    bad = gpu(fail_all=15, fail={"handle": 15})
+    gpus, warnings = probe_nvidia(make_nvml([gpu(), bad]))
+    assert len(gpus) == 1 and gpus[0].index == 0
+    assert warnings == ["NVIDIA GPU 1: cannot open (GPU is lost); not reported"]
+
+
+def test_library_not_found(make_nvml: Callable[..., Any]) -> None:
+    gpus, warnings = probe_nvidia(make_nvml(init_error=12))
+    assert gpus == []
+    assert warnings == ["no NVIDIA driver (NVML library not found)"]
+
+
+def test_driver_not_loaded(make_nvml: Callable[..., Any]) -> None:
+    gpus, warnings = probe_nvidia(make_nvml(init_error=9))
+    assert gpus == []
+    assert warnings == ["no NVIDIA driver (driver not loaded)"]
+
+
+def test_other_init_error(make_nvml: Callable[..., Any]) -> None:
+    gpus, warnings = probe_nvidia(make_nvml(init_error=4))
+    assert gpus == []
+    assert warnings == ["NVML init failed: NVML Error with code 4"]
+
+
+def test_pynvml_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # makes `import pynvml` raise ImportError
+    gpus, warnings = probe_nvidia()
+    assert gpus == []
+    assert warnings == ["NVML not installed (pip install nvidia-ml-py)"]
+
+
+def test_real_pynvml_without_driver() -> None:
+    """The installed nvidia-ml-py on a machine without libnvidia-ml: a warning, never a crash."""
+    pynvml = pytest.importorskip("pynvml")
+    try:
+        pynvml.nvmlInit()
+        pynvml.nvmlShutdown()
+        pytest.skip("an NVIDIA driver is present")
+    except pynvml.NVMLError:
+        pass
+    gpus, warnings = probe_nvidia()
+    assert gpus == []
+    assert len(warnings) == 1 and warnings[0].startswith(("no NVIDIA driver", "NVML init failed"))
+
+
+def test_legacy_bytes_strings(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    gpus, _ = probe_nvidia(make_nvml([gpu(serial="0323")], legacy_bytes=True, driver="470.82.01", cuda=11040))
+    g = gpus[0]
+    assert g.name == "NVIDIA GeForce RTX 3090"
+    assert g.driver_version == "470.82.01"
+    assert g.cuda_version == "11.4"
+    assert g.uuid == "GPU-8d2c8f5e-0000-1111-2222-333344445555"
+    assert g.serial == "0323"
+
+
+def test_old_pynvml_missing_functions(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    nvml = make_nvml(
+        [gpu()],
+        missing=("nvmlSystemGetCudaDriverVersion_v2", "nvmlDeviceGetEnforcedPowerLimit", "nvmlDeviceGetMigMode"),
+        cuda=12020,
+    )
+    gpus, warnings = probe_nvidia(nvml)
+    g = gpus[0]
+    assert g.cuda_version == "12.2"  # fell back to nvmlSystemGetCudaDriverVersion
+    assert g.power_limit_w == 350.0  # fell back to nvmlDeviceGetPowerManagementLimit
+    assert g.mig_enabled is None  # unknown, not False
+    assert warnings == []
+
+
+def test_gh200_unified(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    gh = gpu(name="NVIDIA GH200 480GB", total=95 * GIB + 512 * 2**20, free=94 * GIB, cc=(9, 0), power_mw=900_000)
+    gpus, _ = probe_nvidia(make_nvml([gh]))
+    g = gpus[0]
+    assert g.unified_memory is True
+    assert g.memory_total_bytes == 95 * GIB + 512 * 2**20  # NVML's HBM figure kept, nothing invented
+    assert g.compute_capability == "9.0"
+    assert any("NVLink-C2C" in n for n in g.notes)
+
+
+def test_memory_info_not_supported_is_unified(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    """DGX Spark (GB10) / Jetson Thor: NVML has no memory info; the GPU uses system RAM."""
+    spark = gpu(name="NVIDIA GB10", cc=(12, 1), fail={"nvmlDeviceGetMemoryInfo": 3})
+    gpus, warnings = probe_nvidia(make_nvml([spark]))
+    g = gpus[0]
+    assert g.unified_memory is True
+    assert g.memory_total_bytes is None and g.memory_free_bytes is None
+    assert any("unified memory" in n for n in g.notes)
+    assert warnings == []
+
+
+def test_memory_equal_to_host_ram_is_unified(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    ram = 128 * GIB
+    g = gpu(name="NVIDIA Some iGPU", total=ram - 200 * 2**20, free=100 * GIB)
+    gpus, _ = probe_nvidia(make_nvml([g]), host_ram_bytes=ram)
+    assert gpus[0].unified_memory is True
+    gpus, _ = probe_nvidia(make_nvml([gpu()]), host_ram_bytes=ram)
+    assert gpus[0].unified_memory is False
+
+
+def test_memory_info_error_is_warning(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    gpus, warnings = probe_nvidia(make_nvml([gpu(fail={"nvmlDeviceGetMemoryInfo": 4})]))
+    assert gpus[0].memory_total_bytes is None
+    assert gpus[0].unified_memory is False
+    assert warnings == ["NVIDIA GPU 0 (NVIDIA GeForce RTX 3090): memory info failed (NVML Error with code 4)"]
+
+
+def test_mig_enabled(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    h100 = gpu(name="NVIDIA H100 80GB HBM3", total=80 * GIB, cc=(9, 0), mig=(1, 1), mig_instances=[40 * GIB, 20 * GIB, 10 * GIB])
+    gpus, warnings = probe_nvidia(make_nvml([h100]))
+    g = gpus[0]
+    assert g.mig_enabled is True
+    note = next(n for n in g.notes if n.startswith("MIG enabled"))
+    assert "3 instance(s) of 40.0, 20.0, 10.0 GiB" in note
+    assert warnings == []
+
+
+def test_mig_pending(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    gpus, _ = probe_nvidia(make_nvml([gpu(mig=(0, 1))]))
+    assert gpus[0].mig_enabled is False
+    assert any("pending" in n for n in gpus[0].notes)
+
+
+def test_pcie_downtrained_link(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    gpus, _ = probe_nvidia(make_nvml([gpu(pcie=(1, 16), max_pcie=(4, 16))]))
+    assert gpus[0].pcie_gen == 1  # idle GPUs drop to gen1; the current value is what NVML says
+    assert "max gen4 x16" in " ".join(gpus[0].notes)
+
+
+def test_pci_nvidia_gpus_from_sysfs(tree: Any) -> None:
+    tree.pci_device("0000:01:00.0", 0x10DE, 0x2204, 0x030000, driver="nouveau")
+    tree.pci_device("0000:01:00.1", 0x10DE, 0x1AEF, 0x040300)  # its HDMI audio function
+    tree.pci_device("0000:02:00.0", 0x8086, 0x56A0, 0x030000)
+    assert pci_nvidia_gpus(tree.sys) == ["0000:01:00.0"]
