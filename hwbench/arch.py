@@ -145,12 +145,32 @@ def mix_context(m: ModelSpec) -> MixContext:
     )
 
 
+_TENSOR_CACHE: dict[tuple[str, str], list[TensorSpec]] = {}
+
+
 def model_tensors(m: ModelSpec, file_type: str) -> list[TensorSpec]:
     """The tensors of ``m`` quantized to ``file_type`` ("Q4_K_M", "F16" ...), with per-tensor types."""
+    key = (m.model_dump_json(include=_SHAPE_FIELDS), file_type)
+    hit = _TENSOR_CACHE.get(key)
+    if hit is None:
+        if len(_TENSOR_CACHE) > 256:
+            _TENSOR_CACHE.clear()
+        hit = _TENSOR_CACHE[key] = _model_tensors(m, file_type)
+    return list(hit)
+
+
+_SHAPE_FIELDS = {
+    "arch", "n_layer", "n_embd", "n_head", "n_head_kv", "head_dim", "head_dim_v", "n_ff", "vocab", "tied_embeddings",
+    "qkv_bias", "n_expert", "n_expert_used", "n_ff_exp", "n_expert_shared", "n_ff_shexp", "n_dense_lead",
+    "q_lora_rank", "kv_lora_rank", "qk_rope_dim",
+}
+
+
+def _model_tensors(m: ModelSpec, file_type: str) -> list[TensorSpec]:
     src = source_tensors(m)
     types = choose_types(src, file_type, mix_context(m))
     out = []
-    for (name, shape, _), ty in zip(src, types):
+    for (name, shape, _), ty in zip(src, types, strict=True):
         layer = int(name.split(".")[1]) if name.startswith("blk.") else None
         out.append(TensorSpec(name, shape, ty, layer))
     return out

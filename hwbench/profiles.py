@@ -100,8 +100,42 @@ def _validation_message(path: Path, section: str, index: int, err: ValidationErr
     return f"{path}: {section}[{index}] field {field!r}: {first.get('msg')}"
 
 
-def _entries(path: Path, section: str) -> list[dict[str, Any]]:
+def _cached_yaml(path: Path) -> Any:
+    """Parsed YAML, cached as JSON in the user cache dir keyed by path, size and mtime.
+
+    PyYAML needs ~60 ms for the GPU table; `hwbench check` must feel instant.
+    """
+    import hashlib
+    import json
+
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise ProfileError(f"{path}: cannot read profile ({e.strerror})") from None
+    key = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:24]
+    try:
+        from hwbench.paths import cache_dir
+
+        cfile = cache_dir() / "profiles" / f"{path.stem}-{key}.json"
+    except Exception:  # noqa: BLE001 - no cache dir: just parse
+        return _read_yaml(path)
+    try:
+        return json.loads(cfile.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     data = _read_yaml(path)
+    try:
+        cfile.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cfile.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, default=str), encoding="utf-8")
+        os.replace(tmp, cfile)
+    except OSError:
+        pass
+    return data
+
+
+def _entries(path: Path, section: str) -> list[dict[str, Any]]:
+    data = _cached_yaml(path)
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get(section), list):
@@ -196,11 +230,12 @@ def get_model(name: str, extra_dir: str | None = None) -> ModelSpec:
 _NOISE = {"nvidia", "geforce", "tesla", "amd", "radeon", "instinct", "apple", "intel", "gb", "graphics", "generation", "gpu", "core"}
 
 
-def _tokens(name: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _tokens(name: str) -> frozenset[str]:
     s = name.lower()
     s = re.sub(r"(\d)\s*gb\b", r"\1 gb", s)
     s = re.sub(r"(\d+)-core", r"\1 core", s)
-    return {t for t in re.split(r"[^a-z0-9]+", s) if t and t not in _NOISE}
+    return frozenset(t for t in re.split(r"[^a-z0-9]+", s) if t and t not in _NOISE)
 
 
 def find_gpu(name: str, extra_dir: str | None = None) -> GpuProfile:
@@ -211,7 +246,7 @@ def find_gpu(name: str, extra_dir: str | None = None) -> GpuProfile:
         raise BadInput(f"GPU name {name!r} is empty")
     # A memory size in the name ("A40 48GB", "M1 Max ... 64GB") may be absent from the profile's
     # name: second pass without it, preferring profiles of that memory size.
-    sizes = {m for m in re.findall(r"(\d+)\s*gb\b", name.lower())}
+    sizes = frozenset(m for m in re.findall(r"(\d+)\s*gb\b", name.lower()))
     for pass_want, mem_pref in ((want, None), (want - sizes, sizes)):
         if not pass_want:
             continue

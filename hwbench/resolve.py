@@ -29,7 +29,7 @@ class ResolvedModel:
 def reference_for(params: int, extra_dir: str | None = None) -> ModelSpec:
     """The known dense model whose size is closest (in ratio) to ``params``."""
     dense = [m for m in load_models(extra_dir).values() if not m.is_moe and m.arch in ("llama", "qwen2")]
-    return min(dense, key=lambda m: (abs(math.log(m.params / params)), m.name))
+    return min(dense, key=lambda m: (abs(math.log(m.params / params)), "distill" in m.name, m.name))
 
 
 def moe_from_reference(n_expert: int, per_expert_params: int, n_used: int, extra_dir: str | None) -> ModelSpec:
@@ -88,7 +88,9 @@ def resolve_model(
     if n_expert:
         assert per is not None
         n_used = 2
-        known = load_models(extra_dir).get(f"mixtral-{n_expert}x{fmt_params(per).lower()}")
+        per_b = per / 1e9
+        per_txt = f"{per_b:g}b"
+        known = load_models(extra_dir).get(f"mixtral-{n_expert}x{per_txt}")
         if known is not None:
             return ResolvedModel(known, q, "profile")
         spec = moe_from_reference(n_expert, per, n_used, extra_dir)

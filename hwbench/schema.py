@@ -18,7 +18,7 @@ Source = Literal["measured", "estimated", "profile", "detected", "assumed", "use
 
 class _Model(BaseModel):
     # Records written by newer hwbench versions may carry extra fields: keep reading them.
-    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+    model_config = ConfigDict(extra="ignore", protected_namespaces=(), defer_build=True)
 
 
 # ----------------------------------------------------------------------------- inventory

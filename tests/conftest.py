@@ -12,3 +12,10 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("HWBENCH_DATA_DIR", str(base / "data"))
     monkeypatch.delenv("HWBENCH_PROFILES", raising=False)
     monkeypatch.delenv("HWBENCH_PROFILES_DIR", raising=False)
+
+
+# small shared builders (e.g. tests_helpers_gguf.write_tiny) live in tests/helpers/
+import sys as _sys  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+_sys.path.insert(0, str(_Path(__file__).parent / "helpers"))

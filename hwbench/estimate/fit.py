@@ -33,7 +33,7 @@ def external_tensors(m: ModelSpec, q: Quant) -> list[TensorSpec]:
     """Tensor sizes for a non-GGUF format: quantizable weights at the format's bits, embeddings at embed_bits."""
     assert q.external is not None
     out = []
-    for name, shape, src in source_tensors(m):
+    for name, shape, _src in source_tensors(m):
         layer = int(name.split(".")[1]) if name.startswith("blk.") else None
         n = 1
         for d in shape:
@@ -66,11 +66,6 @@ def tensors_for(m: ModelSpec, q: Quant) -> list[TensorSpec]:
     return external_tensors(m, q)
 
 
-def scale_tensors(tensors: list[TensorSpec], factor: float) -> list[TensorSpec]:
-    """Scale sizes (a bare --params borrowing a reference shape of a different size)."""
-    return [_SizedTensor(t.name, t.shape, t.type_name, t.layer, int(t.n_bytes * factor)) for t in tensors]
-
-
 @dataclass
 class Placement:
     gpu_layers: int  # llama.cpp -ngl: n_layer + 1 = everything incl. the output layer
@@ -84,9 +79,9 @@ class Placement:
 class _Ctx:
     """Everything placement needs, computed once per (model, quant, settings)."""
 
-    def __init__(self, m: ModelSpec, tensors: list[TensorSpec], s: EstimateSettings, hw: HardwareTarget) -> None:
+    def __init__(self, m: ModelSpec, tensors: list[TensorSpec], s: EstimateSettings, hw: HardwareTarget, size_factor: float = 1.0) -> None:
         self.m, self.s, self.hw = m, s, hw
-        self.layout = mem.weight_layout(tensors, m.n_layer)
+        self.layout = mem.weight_layout(tensors, m.n_layer, size_factor)
         self.kv = [mem.kv_bytes_layer(m, s, i) for i in range(m.n_layer)]
         self.n_kv = mem.pad(s.context, mem.KV_PAD)
         self.out_buf = mem.output_buffer_bytes(m)
@@ -327,12 +322,12 @@ def estimate_fit(
     validate_settings(model, settings)
     if tensors is None:
         tensors = tensors_for(model, quant)
-        if size_factor != 1.0:
-            tensors = scale_tensors(tensors, size_factor)
-    ctx = _Ctx(model, tensors, settings, hw)
+    else:
+        size_factor = 1.0  # exact tensors (a GGUF file) are never scaled
+    ctx = _Ctx(model, tensors, settings, hw, size_factor)
     verdict, p = _choose(ctx, settings.gpu_layers)
     L = model.n_layer
-    weights = sum(t.n_bytes for t in tensors)
+    weights = ctx.layout.total
     if p.output_on_gpu and ctx.layout.tied:
         weights += ctx.layout.output_matrix_bytes  # the GPU holds its own copy of the tied embedding
     kv_total = sum(ctx.kv)
@@ -354,7 +349,7 @@ def estimate_fit(
         from hwbench.arch import active_params
 
         act = active_params(model)
-    bpw = sum(t.n_bytes for t in tensors) * 8 / max(1, n_params)
+    bpw = ctx.layout.total * 8 / max(1, n_params)
     summary = ModelSummary(
         name=model.name,
         arch=model.arch,
