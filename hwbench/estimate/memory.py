@@ -104,13 +104,14 @@ class WeightLayout:
         return self.output_norm_bytes
 
 
-def weight_layout(tensors: list[TensorSpec], n_layer: int) -> WeightLayout:
+def weight_layout(tensors: list[TensorSpec], n_layer: int, size_factor: float = 1.0) -> WeightLayout:
+    """Bytes per placement unit; ``size_factor`` scales a reference shape to a requested size."""
     per_layer = [0] * n_layer
     experts = [0] * n_layer
     input_b = norm_b = matrix_b = embd_b = 0
     has_output_matrix = False
     for t in tensors:
-        b = t.n_bytes
+        b = t.n_bytes if size_factor == 1.0 else int(t.n_bytes * size_factor)
         if t.layer is not None and 0 <= t.layer < n_layer:
             per_layer[t.layer] += b
             if t.is_expert:
