@@ -13,6 +13,8 @@ def render_fit(est: FitEstimate) -> None:
     from rich.table import Table
 
     out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=130)
     err = Console(stderr=True, highlight=False)
     m = est.model
     s = est.settings
@@ -38,7 +40,7 @@ def render_fit(est: FitEstimate) -> None:
     for d in est.memory.per_device:
         free = d.capacity_bytes - d.total_bytes
         t.add_row(
-            d.device,
+            _short(d.device),
             str(d.layers),
             fmt_bytes(d.weights_bytes),
             fmt_bytes(d.kv_cache_bytes),
@@ -88,3 +90,9 @@ def render_fit(est: FitEstimate) -> None:
         out.print(f"[dim]note: {n}[/dim]")
     for w in est.warnings:
         err.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def _short(device: str) -> str:
+    for noise in ("NVIDIA GeForce ", "NVIDIA ", "AMD Radeon Instinct ", "AMD Radeon ", "Intel "):
+        device = device.replace(noise, "")
+    return device

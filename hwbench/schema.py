@@ -121,7 +121,8 @@ class HostInfo(_Model):
     accelerators: list[AcceleratorInfo] = Field(default_factory=list)
     torch: TorchInfo | None = None
     virt: VirtInfo = Field(default_factory=VirtInfo)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # a probe failed or found something wrong
+    notes: list[str] = Field(default_factory=list)  # informational: e.g. no NVIDIA driver on a CPU-only box
 
 
 # ----------------------------------------------------------------------------- models

@@ -181,5 +181,10 @@ def detect_all(
         host.torch = _guard("torch", probe_torch, warnings)
 
     host.gpus = gpus
-    host.warnings = list(dict.fromkeys(warnings))  # same file read by two probes: say it once
+    warnings = list(dict.fromkeys(warnings))  # same file read by two probes: say it once
+    # "no NVIDIA driver" is news only where an NVIDIA GPU sits on the bus (then a warning says so)
+    on_bus = any("on the PCI bus" in w for w in warnings)
+    info = [] if on_bus else [w for w in warnings if w.startswith("no NVIDIA driver")]
+    host.warnings = [w for w in warnings if w not in info]
+    host.notes = info
     return host

@@ -123,6 +123,8 @@ def render_host(host: HostInfo, console: Any) -> None:
         t.add_row("DMI", f"{v.sys_vendor or '?'} / {v.product_name or '?'}")
     console.print(t)
 
+    for n in host.notes:
+        console.print(f"[dim]note: {n}[/dim]", highlight=False)
     if host.warnings:
         console.print("[bold yellow]Warnings[/bold yellow]")
         for w in host.warnings:
