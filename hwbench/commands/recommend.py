@@ -1,0 +1,195 @@
+"""`hwbench recommend`: rank rentable instances (and GPUs to buy) that run a model, by cost."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from hwbench.errors import BadInput
+from hwbench.quant import accepted_quants_text
+
+
+def _providers(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    out = [p.strip().lower() for p in text.split(",") if p.strip()]
+    return out or None
+
+
+def _fmt_num(v: float | None, nd: int = 1) -> str:
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.{nd}f}"
+
+
+@click.command("recommend")
+@click.option("--params", help="Model size: 7b, 32B, 70b, or a MoE as 8x7b.")
+@click.option("--model", "model_name", help="A known model from profiles/ (e.g. llama-3.1-70b, deepseek-v3).")
+@click.option("--gguf", type=click.Path(dir_okay=False), help="Read a real GGUF header for exact tensor sizes.")
+@click.option("--active-params", help="Parameters active per token (MoE), e.g. 3b.")
+@click.option("--quant", "-q", help=f"Quantization (default Q4_K_M): {accepted_quants_text()}.")
+@click.option("--context", "-c", type=int, default=8192, show_default=True, help="Context length in tokens.")
+@click.option(
+    "--tokens-per-s",
+    "target",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Target generation speed (tokens/s, one stream); 0 = any speed.",
+)
+@click.option("--max-usd-hour", type=float, help="Only instances at most this many USD/hour.")
+@click.option("--provider", help="Only these providers, comma-separated (e.g. aws,runpod).")
+@click.option("--spot", is_flag=True, help="Rank by spot/preemptible price (instances without one are left out).")
+@click.option("--buy", is_flag=True, help="Also rank GPU configurations to buy (1-8 x each GPU profile).")
+@click.option("--max-gpus", type=int, default=8, show_default=True, help="With --buy: at most this many GPUs per box.")
+@click.option("--limit", "-n", type=int, default=20, show_default=True, help="Rows to show (table); 0 = all.")
+@click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (your prices).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts (all rows unless --limit is given).")
+def recommend(
+    params: str | None,
+    model_name: str | None,
+    gguf: str | None,
+    active_params: str | None,
+    quant: str | None,
+    context: int,
+    target: float,
+    max_usd_hour: float | None,
+    provider: str | None,
+    spot: bool,
+    buy: bool,
+    max_gpus: int,
+    limit: int,
+    profiles_dir: str | None,
+    as_json: bool,
+) -> None:
+    """Rank the cloud instances that run a model: cheapest that meets the target speed first.
+
+    For each instance: verdict (fully on GPU / partial offload / CPU), estimated generation and
+    prompt tokens/s, USD/hour and USD per million generated tokens. Prices come from the instance
+    profiles, with their as_of date and source; speeds are estimates (see the assumptions printed).
+
+    \b
+    Examples:
+      hwbench recommend --params 70b --quant q4
+      hwbench recommend --model llama-3.1-8b --tokens-per-s 40 --max-usd-hour 1 --provider runpod,lambda
+      hwbench recommend --params 32b --quant q5 --context 16384 --spot --json
+      hwbench recommend --model deepseek-v3 --quant q2_k --buy
+    """
+    from hwbench.recommend import recommend as rank
+    from hwbench.resolve import resolve_model
+    from hwbench.schema import EstimateSettings
+
+    if context < 1:
+        raise BadInput(f"--context {context} must be a positive number of tokens")
+    if target < 0:
+        raise BadInput(f"--tokens-per-s {target:g} must be 0 (any speed) or more")
+    if max_usd_hour is not None and max_usd_hour <= 0:
+        raise BadInput(f"--max-usd-hour {max_usd_hour:g} must be positive")
+    if not 1 <= max_gpus <= 64:
+        raise BadInput(f"--max-gpus {max_gpus} must be 1..64")
+    if limit < 0:
+        raise BadInput(f"--limit {limit} must be 0 (all) or more")
+    provs = _providers(provider)
+    if provs:
+        from hwbench.profiles import load_instances
+
+        known = {i.provider.lower() for i in load_instances(profiles_dir)}
+        unknown = [p for p in provs if p not in known]
+        if unknown:
+            raise BadInput(
+                f"--provider: no instance profiles for {', '.join(unknown)} (see profiles/instances/MISSING.md); known: {', '.join(sorted(known))}"
+            )
+    resolved = resolve_model(model=model_name, params=params, active_params=active_params, gguf=gguf, quant=quant, extra_dir=profiles_dir)
+    settings = EstimateSettings(context=context)
+    rec = rank(
+        resolved,
+        settings,
+        target_tokens_per_s=target or None,
+        max_usd_per_hour=max_usd_hour,
+        providers=provs,
+        spot=spot,
+        buy=buy,
+        max_buy_gpus=max_gpus,
+        extra_dir=profiles_dir,
+    )
+    if as_json:
+        d = rec.model_dump(mode="json")
+        explicit_limit = click.get_current_context().get_parameter_source("limit") != click.core.ParameterSource.DEFAULT
+        if explicit_limit and limit:
+            d["candidates"] = d["candidates"][:limit]
+            d["buy"] = d["buy"][:limit]
+        click.echo(json.dumps(d, indent=2))
+        return
+    render_recommendation(rec, limit)
+
+
+def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from hwbench.units import fmt_params
+
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    tgt = f"target {rec.target_tokens_per_s:g} tokens/s" if rec.target_tokens_per_s else "no speed target"
+    out.print(
+        f"[bold]{escape(rec.model)}[/bold] ({fmt_params(rec.params)} params), {rec.quant}, context {rec.context}; {tgt}; "
+        f"{'spot' if rec.spot else 'on-demand'} prices"
+        + (f" <= {rec.max_usd_per_hour:g} USD/hour" if rec.max_usd_per_hour else "")
+        + (f"; providers: {escape(', '.join(rec.providers))}" if rec.providers else "")
+    )
+    out.print(f"[bold]prices as of {escape(', '.join(rec.prices_as_of) or '-')}[/bold] (instance profiles; sources per row in --json)")
+    rows = rec.candidates if not limit else rec.candidates[:limit]
+    n_meet = sum(1 for c in rec.candidates if c.meets_target)
+    t = Table(title=f"Instances: {n_meet} of {len(rec.candidates)} that run it meet the target (showing {len(rows)})", title_justify="left")
+    for col in ("#", "instance", "GPUs", "verdict", "gen tok/s", "prompt tok/s", "USD/hour", "USD/M tok", "target", "region"):
+        t.add_column(col, justify="right" if col in ("#", "gen tok/s", "prompt tok/s", "USD/hour", "USD/M tok") else "left")
+    style = {"gpu": "green", "partial": "yellow", "cpu": "cyan", "none": "red"}
+    for i, c in enumerate(rows, 1):
+        gpus = f"{c.gpu_count:g} x {c.gpu_model}" if c.gpu_model and c.gpu_count else f"CPU {c.vcpus or '?'} vCPU"
+        note = " *" if c.notes else ""
+        t.add_row(
+            str(i),
+            escape(c.name) + note,
+            escape(gpus),
+            f"[{style[c.verdict]}]{c.verdict}[/]",
+            _fmt_num(c.gen_tokens_per_s),
+            _fmt_num(c.prompt_tokens_per_s, 0),
+            f"{c.usd_per_hour:.3f}" if c.usd_per_hour is not None else "-",
+            _fmt_num(c.usd_per_million_tokens, 2),
+            "[green]yes[/]" if c.meets_target else "[red]no[/]",
+            escape(c.region or "-"),
+        )
+    out.print(t)
+    starred = [c for c in rows if c.notes]
+    for c in starred[:10]:
+        out.print(f"[dim]* {escape(c.name)}: {escape('; '.join(c.notes))}[/dim]")
+    if rec.buy:
+        brow = rec.buy if not limit else rec.buy[:limit]
+        bt = Table(title=f"GPUs to buy: fewest of each that hold it fully (showing {len(brow)} of {len(rec.buy)})", title_justify="left")
+        for col in ("#", "configuration", "VRAM GiB", "gen tok/s", "prompt tok/s", "purchase", "target"):
+            bt.add_column(col, justify="left" if col in ("configuration", "purchase", "target") else "right")
+        for i, c in enumerate(brow, 1):
+            price = f"{c.purchase_usd:,.0f} USD" if c.purchase_usd else "no purchase price known"
+            bt.add_row(
+                str(i),
+                escape(c.name),
+                f"{(c.gpu_memory_gib or 0) * c.gpu_count:.0f}",
+                _fmt_num(c.gen_tokens_per_s),
+                _fmt_num(c.prompt_tokens_per_s, 0),
+                price,
+                "[green]yes[/]" if c.meets_target else "[red]no[/]",
+            )
+        out.print(bt)
+        for line in rec.buy_vs_rent:
+            out.print(f"buy vs rent: {escape(line)}")
+    if rec.skipped:
+        out.print("left out: " + escape(", ".join(f"{n} {why}" for why, n in rec.skipped.items())) + f" (of {rec.considered} considered)")
+    out.print(f"[dim]{escape(rec.formulas[0])}[/dim]")
+    for a in rec.assumptions:
+        out.print(f"[dim]assumed: {escape(a)}[/dim]")

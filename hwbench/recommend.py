@@ -1,0 +1,462 @@
+"""Rank rentable instances (and GPU configurations to buy) that run a model, by cost.
+
+Core of `hwbench recommend` and of the report's recommendation section. Pure apart from reading
+the profiles: every instance becomes a :class:`HardwareTarget` (its GPUs from the GPU profile x
+count, RAM from the catalog, CPU bandwidth and FLOPS assumed from the vCPU count, each assumption
+labelled), :func:`hwbench.estimate.estimate_fit` gives verdict and tokens/s, and the price comes
+from the instance profile with its ``as_of`` date and source.
+
+USD per million generated tokens = usd_per_hour / (generation tokens/s x 3600) x 1e6 (one stream,
+batch 1: the llama.cpp single-user case hwbench estimates; a serving stack batching many users
+gets far more tokens per dollar).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from hwbench.hardware import cpu_peak_tflops, gpu_target_from_profile
+from hwbench.profiles import GpuProfile, InstanceProfile, load_gpus, load_instances
+from hwbench.resolve import ResolvedModel
+from hwbench.schema import EstimateSettings, FitEstimate, GpuTarget, HardwareTarget
+
+GiB = 2**30
+
+# Assumptions for cloud hosts the catalogs describe only by vCPUs and RAM.
+CLOUD_BW_PER_VCPU_GBPS = 2.5  # a VM's share of a server's memory channels (~300-500 GB/s over 96-192 vCPUs)
+CLOUD_BW_MIN_GBPS = 10.0
+CLOUD_BW_MAX_GBPS = 250.0
+CLOUD_CPU_MHZ = 3000.0
+UNKNOWN_RAM_MIN_GIB = 32.0  # host RAM when the catalog gives none: max(this, total VRAM)
+BUY_HOST_RAM_MIN_GIB = 64.0  # a box built around purchased GPUs: max(this, 1.5 x total VRAM)
+BUY_HOST_BW_GBPS = 60.0  # dual/quad-channel DDR5 desktop or workstation
+BUY_HOST_TFLOPS = 1.5
+DEFAULT_TARGET_TOKENS_PER_S = 10.0  # about reading speed
+
+USD_PER_MTOK_FORMULA = "USD per million generated tokens = USD/hour / (generation tokens/s x 3600) x 1,000,000 (one stream, batch 1)"
+UNSUPPORTED_KINDS = {"tpu", "inferentia", "trainium"}
+
+Verdict = Literal["gpu", "partial", "cpu", "none"]
+
+
+class Candidate(BaseModel):
+    """One instance (rent) or GPU configuration (buy) with its estimate and price."""
+
+    option: Literal["rent", "buy"] = "rent"
+    provider: str | None = None
+    instance_type: str | None = None
+    region: str | None = None
+    gpu_model: str | None = None
+    gpu_profile: str | None = None
+    gpu_count: float = 0
+    gpu_memory_gib: float | None = None  # per GPU
+    vcpus: int | None = None
+    memory_gib: float | None = None
+    verdict: Verdict
+    verdict_text: str
+    gpu_layers: int = 0
+    total_layers: int = 0
+    gen_tokens_per_s: float = 0.0  # estimated
+    prompt_tokens_per_s: float = 0.0  # estimated
+    meets_target: bool = False
+    price_kind: Literal["on-demand", "spot", "purchase"] | None = None
+    usd_per_hour: float | None = None
+    usd_per_million_tokens: float | None = None
+    tokens_per_s_per_usd_hour: float | None = None
+    purchase_usd: float | None = None
+    purchase_source: str | None = None
+    as_of: str | None = None
+    source: str | None = None
+    assumptions: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        if self.option == "buy":
+            return f"{self.gpu_count:g} x {self.gpu_profile}"
+        return f"{self.provider}/{self.instance_type}"
+
+
+class Recommendation(BaseModel):
+    model: str
+    params: int
+    quant: str
+    context: int
+    model_source: str
+    target_tokens_per_s: float | None
+    max_usd_per_hour: float | None = None
+    providers: list[str] | None = None
+    spot: bool = False
+    candidates: list[Candidate] = Field(default_factory=list)
+    buy: list[Candidate] = Field(default_factory=list)
+    considered: int = 0
+    skipped: dict[str, int] = Field(default_factory=dict)
+    prices_as_of: list[str] = Field(default_factory=list)
+    price_sources: list[str] = Field(default_factory=list)
+    buy_vs_rent: list[str] = Field(default_factory=list)
+    formulas: list[str] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- instance -> hardware
+
+
+def cloud_cpu_bandwidth_gbps(vcpus: int | None) -> float:
+    v = vcpus or 4
+    return float(min(CLOUD_BW_MAX_GBPS, max(CLOUD_BW_MIN_GBPS, CLOUD_BW_PER_VCPU_GBPS * v)))
+
+
+def cloud_cpu_tflops(vcpus: int | None, arch: str | None) -> float:
+    v = vcpus or 4
+    is_arm = bool(arch) and str(arch).lower().startswith(("arm", "aarch"))
+    cores = v if is_arm else max(1, v // 2)  # x86 vCPUs are SMT threads; Graviton/Ampere vCPUs are cores
+    flags = [] if is_arm else ["avx2", "fma"]
+    return cpu_peak_tflops(cores, CLOUD_CPU_MHZ, flags, "aarch64" if is_arm else "x86_64")
+
+
+def _gpu_index(extra_dir: str | None) -> dict[str, GpuProfile]:
+    return {g.name.lower(): g for g in load_gpus(extra_dir)}
+
+
+def instance_target(inst: InstanceProfile, gpus_by_name: dict[str, GpuProfile]) -> tuple[HardwareTarget | None, list[str], str | None]:
+    """(target, assumptions, skip reason). A skip reason means the instance cannot be estimated."""
+    assumptions: list[str] = []
+    gpus: list[GpuTarget] = []
+    kind = (inst.kind or "gpu").lower()
+    if kind in UNSUPPORTED_KINDS:
+        return None, [], f"{kind.upper() if kind == 'tpu' else kind.capitalize()} (llama.cpp does not run on it)"
+    if kind != "cpu" and inst.gpu_count:
+        if not inst.gpu_profile or inst.gpu_profile.lower() not in gpus_by_name:
+            return None, [], "GPU without a spec profile"
+        prof = gpus_by_name[inst.gpu_profile.lower()]
+        try:
+            g = gpu_target_from_profile(prof)
+        except Exception:  # noqa: BLE001 - profile without memory size
+            if not inst.gpu_memory_gib:
+                return None, [], "GPU memory size unknown"
+            g = GpuTarget(name=prof.name, memory_bytes=int(inst.gpu_memory_gib * GiB), backend=prof.backend, source="profile")
+        if inst.gpu_memory_gib:
+            g = g.model_copy(update={"memory_bytes": int(inst.gpu_memory_gib * GiB)})
+        count = inst.gpu_count
+        if count < 1:
+            # a fractional GPU (e.g. 1/4 of an L4): its memory slice from the catalog, bandwidth pro rata (assumed)
+            g = g.model_copy(
+                update={
+                    "name": f"{count:g} x {prof.name}",
+                    "bandwidth_gbps": (g.bandwidth_gbps or 100.0) * count,
+                    "fp16_tflops": (g.fp16_tflops or 10.0) * count,
+                }
+            )
+            assumptions.append(f"fractional GPU: bandwidth and FLOPS assumed {count:g} of a full {prof.name}")
+            count = 1
+        gpus = [g] * int(round(count))
+    elif kind != "cpu":
+        return None, [], "GPU count not given"
+    vram_gib = sum(g.memory_bytes for g in gpus) / GiB
+    if inst.memory_gib:
+        ram_bytes, ram_src = int(inst.memory_gib * GiB), "profile"
+    else:
+        ram_gib = max(UNKNOWN_RAM_MIN_GIB, vram_gib)
+        ram_bytes, ram_src = int(ram_gib * GiB), "assumed"
+        assumptions.append(f"host RAM not in the catalog; assumed {ram_gib:.0f} GiB (max of {UNKNOWN_RAM_MIN_GIB:.0f} GiB and total VRAM)")
+    bw = cloud_cpu_bandwidth_gbps(inst.vcpus)
+    assumptions.append(
+        f"CPU memory bandwidth assumed {bw:.0f} GB/s ({CLOUD_BW_PER_VCPU_GBPS:g} GB/s per vCPU x {inst.vcpus or '4 (vCPUs unknown)'}, "
+        f"{CLOUD_BW_MIN_GBPS:.0f}..{CLOUD_BW_MAX_GBPS:.0f} GB/s)"
+    )
+    tf = cloud_cpu_tflops(inst.vcpus, inst.arch)
+    t = HardwareTarget(
+        label=f"{inst.provider}/{inst.instance_type}",
+        gpus=gpus,
+        ram_bytes=ram_bytes,
+        ram_source=ram_src,  # type: ignore[arg-type]
+        cpu_bandwidth_gbps=bw,
+        cpu_bandwidth_source="assumed",
+        cpu_tflops=tf,
+        cpu_tflops_source="assumed",
+        cpu_cores=inst.vcpus or 4,
+    )
+    return t, assumptions, None
+
+
+def _hw_key(t: HardwareTarget) -> tuple:  # type: ignore[type-arg]
+    return (
+        tuple((g.name, g.memory_bytes, g.bandwidth_gbps, g.fp16_tflops, g.backend, g.unified_memory) for g in t.gpus),
+        t.ram_bytes,
+        round(t.cpu_bandwidth_gbps, 3),
+        round(t.cpu_tflops, 4),
+    )
+
+
+class _Estimator:
+    """estimate_fit without follow-ups, memoised per distinct hardware (hundreds of instances share a few)."""
+
+    def __init__(self, resolved: ResolvedModel, settings: EstimateSettings) -> None:
+        self.r, self.s = resolved, settings
+        self.cache: dict[tuple, FitEstimate] = {}  # type: ignore[type-arg]
+
+    def __call__(self, t: HardwareTarget) -> FitEstimate:
+        from hwbench.estimate import estimate_fit
+
+        k = _hw_key(t)
+        if k not in self.cache:
+            self.cache[k] = estimate_fit(
+                self.r.spec,
+                self.r.quant,
+                self.s,
+                t,
+                tensors=self.r.tensors,
+                model_source=self.r.source,
+                size_factor=self.r.size_factor,
+                follow_ups=False,
+            )
+        return self.cache[k]
+
+
+def _meets(verdict: str, gen: float, target: float | None) -> bool:
+    if verdict == "none":
+        return False
+    return target is None or gen >= target
+
+
+def rank_key(c: Candidate) -> tuple:  # type: ignore[type-arg]
+    """Meets the target first, cheapest USD/hour; then the rest, fastest first."""
+    if c.meets_target:
+        return (0, c.usd_per_hour if c.usd_per_hour is not None else float("inf"), -(c.gen_tokens_per_s or 0))
+    return (1, -(c.gen_tokens_per_s or 0), c.usd_per_hour if c.usd_per_hour is not None else float("inf"))
+
+
+def recommend(
+    resolved: ResolvedModel,
+    settings: EstimateSettings,
+    *,
+    target_tokens_per_s: float | None = DEFAULT_TARGET_TOKENS_PER_S,
+    max_usd_per_hour: float | None = None,
+    providers: list[str] | None = None,
+    spot: bool = False,
+    buy: bool = False,
+    max_buy_gpus: int = 8,
+    extra_dir: str | None = None,
+    instances: list[InstanceProfile] | None = None,
+    include_not_fitting: bool = False,
+) -> Recommendation:
+    """Rank instance profiles that run ``resolved`` at ``settings`` (and, with ``buy``, GPUs to buy)."""
+    gpus_by_name = _gpu_index(extra_dir)
+    all_inst = instances if instances is not None else load_instances(extra_dir)
+    provs = {p.lower() for p in providers} if providers else None
+    est = _Estimator(resolved, settings)
+    skipped: Counter[str] = Counter()
+    cands: list[Candidate] = []
+    considered = 0
+    for inst in all_inst:
+        if provs is not None and inst.provider.lower() not in provs:
+            continue
+        considered += 1
+        price = inst.spot_usd_per_hour if spot else inst.price_usd_per_hour
+        if price is None:
+            skipped["no spot price" if spot else "no on-demand price"] += 1
+            continue
+        if max_usd_per_hour is not None and price > max_usd_per_hour:
+            skipped[f"over {max_usd_per_hour:g} USD/hour"] += 1
+            continue
+        target, assumptions, why = instance_target(inst, gpus_by_name)
+        if target is None:
+            skipped[why or "cannot estimate"] += 1
+            continue
+        fit = est(target)
+        if fit.verdict == "none" and not include_not_fitting:
+            skipped["model does not fit in its memory"] += 1
+            continue
+        gen = fit.speed.generation_tokens_per_s if fit.speed else 0.0
+        pp = fit.speed.prompt_tokens_per_s if fit.speed else 0.0
+        notes: list[str] = []
+        if inst.notes and "accelerator-only price" in inst.notes:
+            notes.append("price is for the GPUs only; the host VM is billed separately (not included)")
+        if inst.notes and "AcceleratorCount=12" in inst.notes:
+            notes.append("catalog lists 12 GPUs for this type; verify with the provider")
+        cands.append(
+            Candidate(
+                provider=inst.provider,
+                instance_type=inst.instance_type,
+                region=inst.region,
+                gpu_model=inst.gpu_model,
+                gpu_profile=inst.gpu_profile,
+                gpu_count=inst.gpu_count,
+                gpu_memory_gib=inst.gpu_memory_gib,
+                vcpus=inst.vcpus,
+                memory_gib=inst.memory_gib,
+                verdict=fit.verdict,
+                verdict_text=fit.verdict_text,
+                gpu_layers=fit.gpu_layers,
+                total_layers=fit.total_layers,
+                gen_tokens_per_s=gen,
+                prompt_tokens_per_s=pp,
+                meets_target=_meets(fit.verdict, gen, target_tokens_per_s),
+                price_kind="spot" if spot else "on-demand",
+                usd_per_hour=price,
+                usd_per_million_tokens=round(price / (gen * 3600) * 1e6, 4) if gen > 0 else None,
+                tokens_per_s_per_usd_hour=round(gen / price, 3) if price else None,
+                as_of=inst.as_of,
+                source=inst.source,
+                assumptions=assumptions,
+                notes=notes,
+            )
+        )
+    cands.sort(key=rank_key)
+    rec = Recommendation(
+        model=resolved.spec.name,
+        params=resolved.spec.params,
+        quant=resolved.quant.name,
+        context=settings.context,
+        model_source=resolved.source,
+        target_tokens_per_s=target_tokens_per_s,
+        max_usd_per_hour=max_usd_per_hour,
+        providers=sorted(provs) if provs else None,
+        spot=spot,
+        candidates=cands,
+        considered=considered,
+        skipped=dict(sorted(skipped.items(), key=lambda kv: -kv[1])),
+        prices_as_of=sorted({c.as_of for c in cands if c.as_of}),
+        price_sources=sorted({c.source for c in cands if c.source}),
+        formulas=[USD_PER_MTOK_FORMULA],
+        assumptions=[
+            f"CPU memory bandwidth of a cloud host: {CLOUD_BW_PER_VCPU_GBPS:g} GB/s per vCPU, "
+            f"clamped to {CLOUD_BW_MIN_GBPS:.0f}..{CLOUD_BW_MAX_GBPS:.0f} GB/s (assumed; no measurement)",
+            f"CPU FLOPS of a cloud host: vCPUs (x86: /2 for SMT) x {CLOUD_CPU_MHZ / 1000:g} GHz x 32 (AVX2 FMA) or 16 (Arm NEON) FLOP/cycle (assumed)",
+            "GPU memory per GPU from the catalog where given, otherwise from the GPU profile; bandwidth and FLOPS from the GPU profile",
+            "speeds are estimates for llama.cpp, one stream (batch 1), at the given context",
+        ],
+    )
+    if resolved.spec.assumed_from:
+        rec.assumptions.insert(0, f"layer shape assumed from {resolved.spec.assumed_from} ({resolved.source})")
+    if buy:
+        rec.buy = recommend_buy(
+            resolved, settings, target_tokens_per_s=target_tokens_per_s, max_gpus=max_buy_gpus, extra_dir=extra_dir, est=est
+        )
+        rec.buy_vs_rent = buy_vs_rent_lines(rec)
+    return rec
+
+
+# ----------------------------------------------------------------------------- buy
+
+
+def buyable(g: GpuProfile) -> bool:
+    return (
+        bool(g.memory_gib) and g.backend in ("cuda", "rocm", "sycl", "metal", "vulkan") and (g.form or "") not in ("laptop", "integrated")
+    )
+
+
+def buy_target(g: GpuProfile, n: int) -> tuple[HardwareTarget, list[str]]:
+    gt = gpu_target_from_profile(g)
+    assumptions: list[str] = []
+    if g.unified_memory:
+        ram = gt.memory_bytes
+        bw = (g.bandwidth_gbps or BUY_HOST_BW_GBPS) * 0.5
+        assumptions.append("unified memory: RAM = the GPU's memory pool; CPU bandwidth assumed half the GPU's")
+    else:
+        ram = int(max(BUY_HOST_RAM_MIN_GIB, 1.5 * n * (g.memory_gib or 0)) * GiB)
+        bw = BUY_HOST_BW_GBPS
+        assumptions.append(f"host assumed: {ram / GiB:.0f} GiB RAM, {bw:.0f} GB/s CPU memory bandwidth")
+    t = HardwareTarget(
+        label=f"{n} x {g.name}",
+        gpus=[gt] * n,
+        ram_bytes=ram,
+        ram_source="assumed",
+        cpu_bandwidth_gbps=bw,
+        cpu_bandwidth_source="assumed",
+        cpu_tflops=BUY_HOST_TFLOPS,
+        cpu_tflops_source="assumed",
+        cpu_cores=16,
+    )
+    return t, assumptions
+
+
+def recommend_buy(
+    resolved: ResolvedModel,
+    settings: EstimateSettings,
+    *,
+    target_tokens_per_s: float | None,
+    max_gpus: int = 8,
+    extra_dir: str | None = None,
+    est: _Estimator | None = None,
+    gpus: list[GpuProfile] | None = None,
+) -> list[Candidate]:
+    """For each buyable GPU profile, the fewest GPUs (1..max_gpus) that hold the model fully (and meet the target)."""
+    est = est or _Estimator(resolved, settings)
+    out: list[Candidate] = []
+    for g in gpus if gpus is not None else load_gpus(extra_dir):
+        if not buyable(g):
+            continue
+        counts = [1] if g.unified_memory else list(range(1, max_gpus + 1))
+        best: tuple[int, FitEstimate, list[str]] | None = None
+        for n in counts:
+            t, assumptions = buy_target(g, n)
+            fit = est(t)
+            if fit.verdict == "gpu":
+                # the fewest that hold it: more GPUs of one kind split the layers (llama.cpp's default
+                # layer split), they do not add bandwidth per token, so speed would not improve
+                best = (n, fit, assumptions)
+                break
+        if best is None:
+            continue
+        n, fit, assumptions = best
+        gen = fit.speed.generation_tokens_per_s if fit.speed else 0.0
+        pp = fit.speed.prompt_tokens_per_s if fit.speed else 0.0
+        total = g.price_usd * n if (g.price_usd and g.price_source) else None
+        out.append(
+            Candidate(
+                option="buy",
+                gpu_model=g.name,
+                gpu_profile=g.name,
+                gpu_count=n,
+                gpu_memory_gib=g.memory_gib,
+                verdict=fit.verdict,
+                verdict_text=fit.verdict_text,
+                gpu_layers=fit.gpu_layers,
+                total_layers=fit.total_layers,
+                gen_tokens_per_s=gen,
+                prompt_tokens_per_s=pp,
+                meets_target=_meets(fit.verdict, gen, target_tokens_per_s),
+                price_kind="purchase" if total else None,
+                purchase_usd=total,
+                purchase_source=g.price_source if total else None,
+                as_of=g.as_of,
+                source=g.source,
+                assumptions=assumptions,
+                notes=[] if total else ["no purchase price known"],
+            )
+        )
+    out.sort(
+        key=lambda c: (
+            0 if c.meets_target else 1,
+            c.purchase_usd if c.purchase_usd is not None else float("inf"),
+            c.gpu_count,
+            -c.gen_tokens_per_s,
+        )
+    )
+    return out
+
+
+def buy_vs_rent_lines(rec: Recommendation) -> list[str]:
+    """'N hours of renting X equal the purchase price of Y', only where a purchase price is known."""
+    rent = next((c for c in rec.candidates if c.meets_target and c.usd_per_hour), None)
+    lines: list[str] = []
+    priced = [b for b in rec.buy if b.purchase_usd]
+    if not priced:
+        return [
+            "no purchase price known for any GPU profile: no buy-versus-rent comparison (add price_usd and price_source to a GPU profile)"
+        ]
+    if rent is None:
+        return ["no rented instance meets the target: no buy-versus-rent comparison"]
+    for b in priced[:5]:
+        assert b.purchase_usd is not None and rent.usd_per_hour
+        hours = b.purchase_usd / rent.usd_per_hour
+        lines.append(
+            f"buying {b.name} for {b.purchase_usd:,.0f} USD ({b.purchase_source}) = {hours:,.0f} hours "
+            f"({hours / 24:,.0f} days) of renting {rent.name} at {rent.usd_per_hour:g} USD/hour (as of {rent.as_of}); "
+            "power, host machine and resale value not included"
+        )
+    return lines
