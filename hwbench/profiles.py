@@ -24,7 +24,7 @@ MAX_PROFILE_BYTES = 16 * 2**20  # a profile file larger than this is refused
 
 
 class GpuProfile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     vendor: str
@@ -53,7 +53,7 @@ class GpuProfile(BaseModel):
 class InstanceProfile(BaseModel):
     """A rentable machine: a cloud instance type or a VPS offer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     provider: str
     instance_type: str

@@ -49,7 +49,7 @@ def build_target(
     bw = parse_bandwidth_gbps(cpu_bandwidth) if cpu_bandwidth else None
     if gpus is not None and gpus < 1:
         raise BadInput(f"--gpus {gpus} must be at least 1")
-    host = detect_all(quick=True)
+    host = detect_all(quick=True, include_gpus=not (gpu or no_gpu))
     cal = load_calibration(machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes))
     target = target_from_host(host, cal, profiles_dir)
     target = apply_what_if(target, gpu=gpu, gpus=gpus, ram_bytes=ram_b, cpu_bandwidth_gbps=bw, no_gpu=no_gpu, extra_dir=profiles_dir)

@@ -96,6 +96,7 @@ def detect_all(
     quick: bool = False,
     apple_runner: Runner | None = None,
     root: str = "/",
+    include_gpus: bool = True,
 ) -> HostInfo:
     """Inventory this machine. Never raises: probe failures land in ``HostInfo.warnings``.
 
@@ -131,9 +132,10 @@ def detect_all(
     host.disk = _guard("disk", lambda: probe_disk(disk_at, sys_root, proc_root), warnings)
 
     gpus: list[GpuInfo] = []
-    nv = _guard("nvidia", lambda: probe_nvidia(nvml, host_ram_bytes=host.memory.total_bytes), warnings)
+    # what-if GPUs replace the real ones: then skip the GPU probes (and NVML's import)
+    nv = _guard("nvidia", lambda: probe_nvidia(nvml, host_ram_bytes=host.memory.total_bytes), warnings) if include_gpus else None
     gpus += nv or []
-    if not nv:
+    if not nv and include_gpus:
         pci = _guard("nvidia pci", lambda: (pci_nvidia_gpus(sys_root), []), warnings) or []
         if pci:
             warnings.append(
@@ -146,8 +148,9 @@ def detect_all(
             smi = importlib.import_module("amdsmi")
         except Exception:  # noqa: BLE001 - ImportError, or a broken ROCm install
             smi = None
-    gpus += _guard("amd", lambda: probe_amd(sys_root, smi), warnings) or []
-    gpus += _guard("intel", lambda: probe_intel(sys_root), warnings) or []
+    if include_gpus:
+        gpus += _guard("amd", lambda: probe_amd(sys_root, smi), warnings) or []
+        gpus += _guard("intel", lambda: probe_intel(sys_root), warnings) or []
 
     apple = None
     try:
@@ -180,7 +183,7 @@ def detect_all(
 
         host.torch = _guard("torch", probe_torch, warnings)
 
-    host.gpus = gpus
+    host.gpus = gpus if include_gpus else []
     warnings = list(dict.fromkeys(warnings))  # same file read by two probes: say it once
     # "no NVIDIA driver" is news only where an NVIDIA GPU sits on the bus (then a warning says so)
     on_bus = any("on the PCI bus" in w for w in warnings)
@@ -188,3 +191,4 @@ def detect_all(
     host.warnings = [w for w in warnings if w not in info]
     host.notes = info
     return host
+
