@@ -32,7 +32,7 @@ MAX_GPUS_PER_NODE = 8
 def external_tensors(m: ModelSpec, q: Quant) -> list[TensorSpec]:
     """Tensor sizes for a non-GGUF format: quantizable weights at the format's bits, embeddings at embed_bits."""
     assert q.external is not None
-    out = []
+    out: list[TensorSpec] = []
     for name, shape, _src in source_tensors(m):
         layer = int(name.split(".")[1]) if name.startswith("blk.") else None
         n = 1
