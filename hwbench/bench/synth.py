@@ -191,7 +191,10 @@ def _metadata(w: object, spec: ModelSpec, arch: str, file_type: str, name: str) 
     w.add_uint32(f"{a}.context_length", int(spec.context_length or 4096))
     w.add_uint32(f"{a}.embedding_length", spec.n_embd)
     w.add_uint32(f"{a}.block_count", spec.n_layer)
-    w.add_uint32(f"{a}.feed_forward_length", spec.n_ff)
+    n_ff = spec.n_ff
+    if arch == "llama" and spec.is_moe and spec.n_ff_exp:
+        n_ff = spec.n_ff_exp  # llama (Mixtral) sizes its experts by feed_forward_length
+    w.add_uint32(f"{a}.feed_forward_length", n_ff)
     w.add_uint32(f"{a}.attention.head_count", spec.n_head)
     w.add_uint32(f"{a}.attention.head_count_kv", spec.n_head_kv)
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", 1e-6 if arch.startswith("gemma") else 1e-5)

@@ -1,0 +1,84 @@
+"""After a bench: store what `hwbench check` should use on this machine (hwbench.calibration).
+
+- ``cpu_bandwidth_gbps``: the measured memory read bandwidth (``--micro``), else derived from the
+  CPU generation result: the bandwidth at which the estimator's own formula reproduces the
+  measured tokens/s (bytes per token / (efficiency x (1/tokens_per_s - fixed overheads))).
+- ``cpu_gen_efficiency``: measured generation bytes/s over the measured bandwidth (``--micro`` only).
+- ``cpu_pp_tflops``: the CPU peak at which the estimator reproduces the measured prompt tokens/s
+  (assumed peak x measured / predicted), so `check` stays consistent with this run.
+
+Only CPU-only llama.cpp results (no GPU layers on this machine), measured on the full model
+(no extrapolated slice), at depth 0, count.
+"""
+
+from __future__ import annotations
+
+from hwbench.schema import HardwareTarget, ModelSpec, RunRecord
+
+
+def _best(record: RunRecord, kind: str) -> list:  # type: ignore[type-arg]
+    out = []
+    for r in record.results:
+        if r.backend != "llama.cpp" or r.error or not r.tokens_per_s or r.extrapolated_from_layers:
+            continue
+        if r.device != "CPU" or r.depth:
+            continue
+        if kind == "tg" and r.n_gen and not r.n_prompt:
+            out.append(r)
+        if kind == "pp" and r.n_prompt and not r.n_gen:
+            out.append(r)
+    return sorted(out, key=lambda r: r.tokens_per_s or 0.0, reverse=True)
+
+
+def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None) -> str | None:
+    from hwbench.calibration import Calibration, machine_key, save_calibration
+    from hwbench.estimate.speed import backend_constants
+
+    c = backend_constants("cpu")
+    bw_meas = None
+    for r in record.results:
+        if r.test == "membw_read_cpu" and r.value and not r.error:
+            bw_meas = r.value
+    bw = None
+    eff = None
+    tg = _best(record, "tg")
+    if tg and spec is not None:
+        r = tg[0]
+        bpt = r.settings.get("bytes_per_token")
+        if bpt:
+            t_data = 1.0 / r.tokens_per_s - c.token_overhead_s - spec.n_layer * c.layer_overhead_s  # type: ignore[operator]
+            if t_data > 0:
+                achieved = bpt / t_data / 1e9  # GB/s actually moved
+                if bw_meas:
+                    eff = round(achieved / bw_meas, 4)
+                else:
+                    bw = round(achieved / c.bw_efficiency, 2)
+    if bw_meas:
+        bw = round(bw_meas, 2)
+    pp_tflops = None
+    pp = _best(record, "pp")
+    if pp and pp[0].predicted_tokens_per_s:
+        pp_tflops = round(hw.cpu_tflops * pp[0].tokens_per_s / pp[0].predicted_tokens_per_s, 4)  # type: ignore[operator]
+        if hw.cpu_tflops_source == "measured":
+            pp_tflops = None  # would compound on an earlier calibration's figure; keep it unless re-derived
+    if bw is None and eff is None and pp_tflops is None:
+        return None
+    h = record.host
+    cal = Calibration(
+        run_id=record.run_id,
+        created_at=record.created_at,
+        machine_key=machine_key(h.cpu.model, h.cpu.logical_cores, h.memory.total_bytes),
+        cpu_bandwidth_gbps=bw,
+        cpu_gen_efficiency=eff,
+        cpu_pp_tflops=pp_tflops,
+        source_test=("membw_read_cpu" if bw_meas else (tg[0].test if tg else None)),
+    )
+    path = save_calibration(cal)
+    parts = []
+    if bw:
+        parts.append(f"CPU bandwidth {bw:g} GB/s ({'measured' if bw_meas else 'derived from ' + tg[0].test})")
+    if eff:
+        parts.append(f"generation efficiency {eff:g}")
+    if pp_tflops:
+        parts.append(f"CPU prompt throughput {pp_tflops:g} TFLOP/s")
+    return f"calibration saved to {path}: " + ", ".join(parts)

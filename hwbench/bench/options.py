@@ -1,0 +1,108 @@
+"""Options of a benchmark run (what the CLI parsed), with llama-bench-like defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hwbench.errors import BadInput
+from hwbench.schema import ModelSpec
+
+# The model `hwbench bench` measures when given none: a small llama-shaped model (~0.2B) that
+# runs pp512/tg128 x5 in about a minute on 2 cores with a few percent spread.
+DEFAULT_MODEL = "hwbench-small"
+
+
+def default_threads() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:
+        n = os.cpu_count() or 1
+    return max(1, n)
+
+
+def parse_int_list(text: str | int | None, what: str, minimum: int = 0) -> list[int]:
+    """'1,2,4' -> [1, 2, 4] (llama-bench style sweeps)."""
+    if text is None:
+        return []
+    if isinstance(text, int):
+        vals = [text]
+    else:
+        vals = []
+        for part in str(text).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                vals.append(int(part))
+            except ValueError:
+                raise BadInput(f"{what} {text!r}: {part!r} is not a whole number (use e.g. 1,2,4)") from None
+    for v in vals:
+        if v < minimum:
+            raise BadInput(f"{what} {text!r}: values must be at least {minimum}")
+    if not vals:
+        raise BadInput(f"{what} is empty")
+    return vals
+
+
+def parse_str_list(text: str | None, what: str, allowed: tuple[str, ...]) -> list[str]:
+    if text is None:
+        return []
+    vals = [p.strip().lower() for p in str(text).split(",") if p.strip()]
+    for v in vals:
+        for part in v.split("/"):
+            if part not in allowed:
+                raise BadInput(f"{what} {v!r} unknown; accepted: {', '.join(allowed)}")
+    if not vals:
+        raise BadInput(f"{what} is empty")
+    return vals
+
+
+@dataclass
+class BenchOptions:
+    gguf: Path | None = None
+    model: str | None = None
+    params: str | None = None
+    quant: str = "Q4_K_M"
+    spec: ModelSpec | None = None  # programmatic: benchmark a synthetic model of this exact shape
+    layers: int | None = None  # slice mode: K layers of the model, extrapolated
+    force: bool = False
+    threads: list[int] = field(default_factory=lambda: [default_threads()])
+    reps: int = 5
+    n_prompt: list[int] = field(default_factory=lambda: [512])
+    n_gen: list[int] = field(default_factory=lambda: [128])
+    depth: list[int] = field(default_factory=lambda: [0])
+    gpu_layers: list[int] = field(default_factory=lambda: [99])
+    batch: list[int] = field(default_factory=lambda: [2048])
+    ubatch: list[int] = field(default_factory=lambda: [512])
+    flash_attn: list[str] = field(default_factory=lambda: ["auto"])
+    kv_type: list[str] = field(default_factory=lambda: ["f16"])
+    micro: bool = False
+    out: Path | None = None
+    timeout_s: float | None = 1800.0  # per child process
+    warmup: bool = True
+    save_calibration: bool = True
+    llamacpp: bool = True  # run the llama.cpp tests (False: --micro only)
+    torch_decode: bool = True  # with --micro: the PyTorch decode benchmark too
+    progress: Callable[[str], None] | None = None  # one-line progress messages (stderr)
+    write_progress: Callable[[int, int], None] | None = None  # synthetic file writing (bytes done, total)
+    cache_dir: Path | None = None
+    debug: dict[str, object] = field(default_factory=dict)  # test hooks passed to child jobs
+    record_path: Path | None = None  # set by run_bench: where the record was written
+
+    def validate(self) -> None:
+        given = [x for x in (self.gguf, self.model, self.params, self.spec) if x]
+        if len(given) > 1:
+            raise BadInput("give only one of --gguf, --model, --params")
+        if self.reps < 1:
+            raise BadInput(f"--reps {self.reps} must be at least 1")
+        if self.layers is not None and self.layers < 1:
+            raise BadInput(f"--layers {self.layers} must be at least 1")
+        if self.gguf is not None and self.layers is not None:
+            raise BadInput("--layers works on synthetic models only (--model / --params), not on --gguf")
+        if any(t < 1 for t in self.threads):
+            raise BadInput("--threads values must be at least 1")
+        if self.timeout_s is not None and self.timeout_s <= 0:
+            raise BadInput("--timeout must be positive")
