@@ -79,8 +79,15 @@ def hwbench_tg(model: str | None, params: str | None, quant: str, threads: int, 
     from hwbench.bench import BenchOptions, run_bench
 
     opts = BenchOptions(
-        model=model, params=params, quant=quant, threads=[threads], n_prompt=[0], n_gen=[n_gen], reps=reps,
-        out=out, save_calibration=False,
+        model=model,
+        params=params,
+        quant=quant,
+        threads=[threads],
+        n_prompt=[0],
+        n_gen=[n_gen],
+        reps=reps,
+        out=out,
+        save_calibration=False,
     )
     rec = run_bench(opts)
     r = next(r for r in rec.results if r.test == f"tg{n_gen}")
@@ -110,8 +117,11 @@ def main() -> int:
         spec, _ = spec_for_params(a.params)
     sm = write_synthetic(spec, a.quant)
     path = str(sm.path)
-    print(f"model: {spec.name} {a.quant} synthetic, {sm.file_bytes / 2**20:.0f} MiB, {len(model_tensors(spec, a.quant))} tensors; "
-          f"threads {a.threads}, tg{a.n_gen} x{a.reps} reps, {a.rounds} alternating rounds", flush=True)
+    print(
+        f"model: {spec.name} {a.quant} synthetic, {sm.file_bytes / 2**20:.0f} MiB, {len(model_tensors(spec, a.quant))} tensors; "
+        f"threads {a.threads}, tg{a.n_gen} x{a.reps} reps, {a.rounds} alternating rounds",
+        flush=True,
+    )
     hw, bare, high = [], [], []
     with tempfile.TemporaryDirectory() as d:
         for i in range(a.rounds):

@@ -12,7 +12,7 @@ from hwbench.arch import TensorSpec
 from hwbench.bench import records as rec_mod
 from hwbench.bench.options import DEFAULT_MODEL, BenchOptions
 from hwbench.errors import BadFile, BadInput, BenchError
-from hwbench.quant import FILE_TYPES, FILE_TYPES_BY_ID, Quant, parse_quant
+from hwbench.quant import FILE_TYPES_BY_ID, Quant, parse_quant
 from hwbench.schema import BenchResult, EstimateSettings, FitEstimate, HardwareTarget, HostInfo, ModelSpec, RunRecord
 
 DEFAULT_SLICE_LAYERS = 4
@@ -172,6 +172,7 @@ def hardware_target(host: HostInfo) -> tuple[HardwareTarget, Any]:
 def run_bench(opts: BenchOptions, *, host: HostInfo | None = None, hw: HardwareTarget | None = None) -> RunRecord:
     """Run the benchmark described by ``opts``; returns the record (already written to disk)."""
     from hwbench.bench import runner_llamacpp as rl
+
     opts.validate()
     for fa in opts.flash_attn:
         if fa.lower() not in rl.FLASH_ATTN:
@@ -179,17 +180,21 @@ def run_bench(opts: BenchOptions, *, host: HostInfo | None = None, hw: HardwareT
     host = host or rec_mod.host_info()
     if hw is None:
         hw, _ = hardware_target(host)
-    instances = rl.plan_instances(
-        threads=opts.threads,
-        gpu_layers=opts.gpu_layers,
-        batch=opts.batch,
-        ubatch=opts.ubatch,
-        flash_attn=opts.flash_attn,
-        kv_type=opts.kv_type,
-        n_prompt=opts.n_prompt,
-        n_gen=opts.n_gen,
-        depth=opts.depth,
-    ) if opts.llamacpp else []
+    instances = (
+        rl.plan_instances(
+            threads=opts.threads,
+            gpu_layers=opts.gpu_layers,
+            batch=opts.batch,
+            ubatch=opts.ubatch,
+            flash_attn=opts.flash_attn,
+            kv_type=opts.kv_type,
+            n_prompt=opts.n_prompt,
+            n_gen=opts.n_gen,
+            depth=opts.depth,
+        )
+        if opts.llamacpp
+        else []
+    )
     if opts.llamacpp and not instances:
         raise BadInput("nothing to measure: --n-prompt and --n-gen are both 0")
     record = rec_mod.new_record(host, llama_cpp_version=rl.llama_cpp_version())
@@ -221,9 +226,7 @@ def run_bench(opts: BenchOptions, *, host: HostInfo | None = None, hw: HardwareT
     return record
 
 
-def run_llamacpp_part(
-    opts: BenchOptions, target: Target, instances: list[Any], hw: HardwareTarget, record: RunRecord
-) -> None:
+def run_llamacpp_part(opts: BenchOptions, target: Target, instances: list[Any], hw: HardwareTarget, record: RunRecord) -> None:
     from hwbench.bench import runner_llamacpp as rl
     from hwbench.bench import slicing, synth
     from hwbench.bench.isolation import run_child
@@ -248,9 +251,7 @@ def run_llamacpp_part(
     if target.gguf is not None:
         model_path = target.gguf
     else:
-        sm = synth.write_synthetic(
-            spec, quant.name, layers=layers, cache=opts.cache_dir, force=False, progress=opts.write_progress
-        )
+        sm = synth.write_synthetic(spec, quant.name, layers=layers, cache=opts.cache_dir, force=False, progress=opts.write_progress)
         if not sm.cached:
             _progress(opts, f"wrote {sm.path} ({sm.file_bytes / 2**30:.2f} GiB) in {sm.write_seconds:.1f}s")
         model_path, run_spec, run_tensors = sm.path, sm.spec, sm.tensors
@@ -258,7 +259,9 @@ def run_llamacpp_part(
         if sm.is_slice:
             slice_est = _estimate(run_spec, quant, settings_for(max_ctx, instances[0]), hw, run_tensors)
             if slice_est is not None and slice_est.verdict == "none" and not opts.force:
-                raise BenchError(f"refused: even the {sm.layers_written}-layer slice does not fit: {memory_refusal(slice_est)}; use --force")
+                raise BenchError(
+                    f"refused: even the {sm.layers_written}-layer slice does not fit: {memory_refusal(slice_est)}; use --force"
+                )
     is_slice = run_spec.n_layer < spec.n_layer
     record.model = {
         "name": spec.name,
@@ -278,7 +281,19 @@ def run_llamacpp_part(
             f"extrapolated from {run_spec.n_layer} of {spec.n_layer} layers: per-layer time scaled to full depth, "
             f"non-layer time (output matrix) kept"
         )
-    factors = slicing.extrapolation_factors(target.tensors, run_tensors, spec) if is_slice else None
+    factors = None
+    if is_slice:
+        from hwbench.estimate.speed import backend_constants
+
+        c = backend_constants("cpu")
+        factors = slicing.extrapolation_factors(
+            target.tensors,
+            run_tensors,
+            spec,
+            bandwidth_gbps=hw.cpu_bandwidth_gbps * c.bw_efficiency if not hw.gpus else None,
+            layer_overhead_s=c.layer_overhead_s,
+            token_overhead_s=c.token_overhead_s,
+        )
     pred_cache: dict[tuple[Any, ...], FitEstimate | None] = {}
     for n_inst, inst in enumerate(instances):
         if record.partial and record.error and "interrupted" in record.error:

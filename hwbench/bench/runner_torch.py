@@ -82,8 +82,9 @@ def micro_membw(torch: Any, emit: Emit, dev: str, n_bytes: int, reps: int) -> No
     _emit_micro(emit, f"membw_read_{_tag(dev)}", dev, n * 4 / best, "GB/s", s, bytes=n * 4, stat="best of reps", op="sum")
     s = _time(torch, dev, lambda: b.copy_(a), reps)
     best = min(s)
-    _emit_micro(emit, f"membw_copy_{_tag(dev)}", dev, 2 * n * 4 / best, "GB/s", s, bytes=n * 4, stat="best of reps", op="copy (read+write counted)")
-    del a, b
+    _emit_micro(
+        emit, f"membw_copy_{_tag(dev)}", dev, 2 * n * 4 / best, "GB/s", s, bytes=n * 4, stat="best of reps", op="copy (read+write counted)"
+    )
 
 
 def micro_matmul(torch: Any, emit: Emit, dev: str, reps: int, cpu: bool) -> None:
@@ -92,7 +93,7 @@ def micro_matmul(torch: Any, emit: Emit, dev: str, reps: int, cpu: bool) -> None
         try:
             x = torch.randn(n, n, device=dev).to(dtype)
             y = torch.randn(n, n, device=dev).to(dtype)
-            s = _time(torch, dev, lambda: x @ y, reps, min_time_s=0.2)
+            s = _time(torch, dev, lambda x=x, y=y: x @ y, reps, min_time_s=0.2)  # type: ignore[misc]
         except Exception as e:  # noqa: BLE001 - a dtype unsupported on this device
             emit("micro_error", test=f"matmul_{name}_{_tag(dev)}", device=dev, message=f"{type(e).__name__}: {e}")
             continue
@@ -120,7 +121,7 @@ def _decode_model(torch: Any, spec: dict[str, Any], n_layers: int, dev: str, dty
     F = spec.get("n_ff_exp") or spec["n_ff"] if spec.get("n_expert", 0) > 1 else spec["n_ff"]
     used = max(1, spec.get("n_expert_used", 0)) if spec.get("n_expert", 0) > 1 else 1
 
-    class Layer(nn.Module):
+    class Layer(nn.Module):  # type: ignore[name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.q = nn.Linear(E, H * hd, bias=False)
@@ -150,7 +151,7 @@ def _decode_model(torch: Any, spec: dict[str, Any], n_layers: int, dev: str, dty
             h = self.n2(x)
             return x + self.down(torch.nn.functional.silu(self.gate(h)) * self.up(h))
 
-    class Model(nn.Module):
+    class Model(nn.Module):  # type: ignore[name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.emb = nn.Embedding(spec["vocab"], E)
@@ -160,7 +161,7 @@ def _decode_model(torch: Any, spec: dict[str, Any], n_layers: int, dev: str, dty
 
         def forward(self, tok: Any, caches: list[list[Any]]) -> Any:
             x = self.emb(tok).view(1, 1, E)
-            for layer, c in zip(self.layers, caches):
+            for layer, c in zip(self.layers, caches, strict=True):
                 x = layer(x, c)
             return self.out(self.norm(x)).argmax(-1).view(1)
 
@@ -289,9 +290,7 @@ def run_torch_part(opts: Any, record: RunRecord, spec: ModelSpec | None, hw: Har
             name = "torch_micro" if job["kind"] == "torch_micro" else "torch_decode"
             samples = [int(e["ns"]) for e in events if e.get("event") == "sample"]
             if job["kind"] == "torch_decode" and not any(e.get("event") == "decode_done" for e in events):
-                record.results.append(
-                    BenchResult(test=name, backend="torch", samples_ns=samples, error=out.error, threads=threads)
-                )
+                record.results.append(BenchResult(test=name, backend="torch", samples_ns=samples, error=out.error, threads=threads))
             elif job["kind"] == "torch_micro":
                 record.results.append(BenchResult(test=name, backend="torch", error=out.error, threads=threads))
             if out.interrupted:

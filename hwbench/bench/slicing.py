@@ -30,12 +30,31 @@ def _work(tensors: list[TensorSpec], spec: ModelSpec, by: str) -> tuple[float, f
     return layer, other
 
 
-def extrapolation_factors(full: list[TensorSpec], sliced: list[TensorSpec], spec: ModelSpec) -> dict[str, float]:
-    """Multipliers from slice time to full-model time: 'tg' (by bytes) and 'pp' (by matmul elements)."""
+def extrapolation_factors(
+    full: list[TensorSpec],
+    sliced: list[TensorSpec],
+    spec: ModelSpec,
+    *,
+    bandwidth_gbps: float | None = None,
+    layer_overhead_s: float = 20e-6,
+    token_overhead_s: float = 0.2e-3,
+) -> dict[str, float]:
+    """Multipliers from slice time to full-model time: 'tg' (by bytes) and 'pp' (by matmul elements).
+
+    With ``bandwidth_gbps``, generation work also counts the fixed per-layer and per-token costs of
+    the estimator's CPU model (they dominate small models), each layer's bytes as time at that
+    bandwidth.
+    """
     out = {}
+    n_full = len({t.layer for t in full if t.layer is not None})
+    n_slice = len({t.layer for t in sliced if t.layer is not None})
     for key, by in (("tg", "bytes"), ("pp", "elements")):
         lf, of = _work(full, spec, by)
         ls, os_ = _work(sliced, spec, by)
+        if key == "tg" and bandwidth_gbps:
+            bps = bandwidth_gbps * 1e9
+            lf, ls = lf / bps + n_full * layer_overhead_s, ls / bps + n_slice * layer_overhead_s
+            of = os_ = of / bps + token_overhead_s
         out[key] = (of + lf) / (os_ + ls) if (os_ + ls) > 0 else 1.0
     return out
 

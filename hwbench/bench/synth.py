@@ -314,9 +314,7 @@ def write_synthetic(
     if ft not in FILE_TYPES:
         raise BadInput(f"unknown GGUF file type {file_type!r}")
     if spec.arch not in SYNTH_ARCHS:
-        raise BadInput(
-            f"synthetic models of arch {spec.arch!r} are not supported (supported: {', '.join(SYNTH_ARCHS)}); use --gguf"
-        )
+        raise BadInput(f"synthetic models of arch {spec.arch!r} are not supported (supported: {', '.join(SYNTH_ARCHS)}); use --gguf")
     if layers is not None and layers >= spec.n_layer:
         layers = None
     written, tensors = synth_tensors(spec, ft, layers)
@@ -337,9 +335,7 @@ def write_synthetic(
     return SynthModel(out, written, spec, ft, tensors, written.n_layer, spec.n_layer, False, dt, out.stat().st_size or file_bytes)
 
 
-def tiny_spec(
-    n_layer: int = 2, n_embd: int = 256, n_ff: int = 512, vocab: int = 1024, arch: str = "llama", **kw: object
-) -> ModelSpec:
+def tiny_spec(n_layer: int = 2, n_embd: int = 256, n_ff: int = 512, vocab: int = 1024, arch: str = "llama", **kw: object) -> ModelSpec:
     """A small model shape for tests and the quick default bench."""
     n_head = kw.pop("n_head", max(1, n_embd // 64))
     n_head_kv = kw.pop("n_head_kv", n_head)

@@ -44,7 +44,9 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 @click.option("--ubatch", "-ub", default="512", show_default=True, help="Physical micro-batch size; sweepable.")
 @click.option("--flash-attn", "-fa", default="auto", show_default=True, help="on, off or auto; sweepable.")
 @click.option("--kv-type", default="f16", show_default=True, help="KV cache type (f16, q8_0, q4_0 or K/V like q8_0/f16); sweepable.")
-@click.option("--micro", is_flag=True, help="Also run PyTorch microbenchmarks (memory bandwidth, matmul, copies) and a PyTorch decode test.")
+@click.option(
+    "--micro", is_flag=True, help="Also run PyTorch microbenchmarks (memory bandwidth, matmul, copies) and a PyTorch decode test."
+)
 @click.option("--micro-only", is_flag=True, help="Run only the PyTorch microbenchmarks.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results directory (default: the user data dir).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results record as JSON on stdout.")
@@ -78,12 +80,12 @@ def bench(
     llama.cpp's quantizer would produce) is written to the cache, so nothing is downloaded.
     Each measurement runs in a child process; results go to a versioned JSON record.
     """
+    from rich.console import Console
+
     from hwbench.bench import BenchOptions, run_bench
     from hwbench.bench.options import default_threads, parse_int_list, parse_str_list
     from hwbench.bench.runner_llamacpp import FLASH_ATTN, KV_TYPES
     from hwbench.errors import BenchError
-
-    from rich.console import Console
 
     err = Console(stderr=True, highlight=False)
     progress_bar = None
@@ -96,7 +98,9 @@ def bench(
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
         if progress_bar is None:
-            progress_bar = Progress("writing synthetic model", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err, transient=True)
+            progress_bar = Progress(
+                "writing synthetic model", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err, transient=True
+            )
             progress_bar.start()
             progress_bar.add_task("w", total=total)
         progress_bar.update(progress_bar.task_ids[0], completed=done)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from hwbench.arch import model_tensors
 from hwbench.bench import records
 from hwbench.bench.slicing import extrapolate, extrapolation_factors
 from hwbench.bench.synth import synth_tensors, tiny_spec
-from hwbench.arch import model_tensors
 from hwbench.schema import BenchResult, RunRecord
 
 

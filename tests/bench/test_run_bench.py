@@ -94,13 +94,14 @@ def test_synthetic_that_does_not_fit_switches_to_slice(tiny_hw, opts_factory, ou
 
 
 def test_explicit_layers_slice(roomy_hw, opts_factory, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    spec = tiny_spec(n_layer=8)
-    full = run_bench(opts_factory(spec=spec, out=out_dir, n_prompt=[0], n_gen=[16], reps=3), host=minimal_host(), hw=roomy_hw)
-    sl = run_bench(opts_factory(spec=spec, out=out_dir, layers=2, n_prompt=[0], n_gen=[16], reps=3), host=minimal_host(), hw=roomy_hw)
+    spec = tiny_spec(n_layer=8, n_embd=512, n_ff=1536)
+    kw = dict(spec=spec, out=out_dir, n_prompt=[0], n_gen=[32], reps=3, threads=[1])  # 1 thread: robust on a busy box
+    full = run_bench(opts_factory(**kw), host=minimal_host(), hw=roomy_hw)
+    sl = run_bench(opts_factory(layers=2, **kw), host=minimal_host(), hw=roomy_hw)
     f, s = full.results[0], sl.results[0]
     assert s.extrapolated_from_layers == 2 and s.total_layers == 8
     # the extrapolation lands in the right range of the full measurement (tiny model: loose bound)
-    assert 0.4 < s.tokens_per_s / f.tokens_per_s < 2.5
+    assert 0.33 < s.tokens_per_s / f.tokens_per_s < 3.0, (s.tokens_per_s, f.tokens_per_s)
 
 
 def test_cli_json(tiny_llama, opts_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
