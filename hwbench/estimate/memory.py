@@ -133,6 +133,15 @@ def weight_layout(tensors: list[TensorSpec], n_layer: int, size_factor: float = 
     return WeightLayout(per_layer, input_b, norm_b, matrix_b, tied, total, experts)
 
 
+def kv_cells_by_kind(m: ModelSpec, s: EstimateSettings, n_kv: int | None = None) -> list[int]:
+    """The distinct KV sizes (cells) the attention layers see: the full cache, plus the SWA cache."""
+    full = n_kv if n_kv is not None else pad(s.context, KV_PAD)
+    out = [full]
+    if m.sliding_window and m.swa_period and m.swa_period > 1:
+        out.append(min(full, pad(m.sliding_window + s.ubatch, KV_PAD)))
+    return out
+
+
 def compute_bytes(
     m: ModelSpec,
     s: EstimateSettings,
@@ -141,38 +150,66 @@ def compute_bytes(
     with_output: bool = True,
     with_layers: bool = True,
 ) -> int:
-    """Peak compute buffer of one backend for the worst-case micro-batch.
+    """Peak of llama.cpp's graph allocator (ggml-alloc) for the worst-case micro-batch on one backend.
 
     ``with_layers``: this backend runs repeating layers; ``with_output``: it runs the output layer.
+    Neither: the host stage of a fully offloaded model (token embedding lookup and graph inputs).
+
+    The allocator reuses memory as tensors die, so the buffer is the peak of one phase of one layer,
+    not a sum. With T = n_ubatch tokens, u = n_embd*T f32 (one hidden-state activation),
+    q = n_head*head_dim*T f32, kc/vc = the new K/V rows, f = the FFN width*T f32:
+
+    - attention with flash attention: the f16 KQ mask(s) [n_kv, T] + 2q + u + kc + vc
+    - attention without: f32 mask(s) + the KQ scores [n_kv, T, n_head] f32 (softmax runs in place)
+      + 3u + 2q + kc + vc
+    - FFN: mask(s) + 3f (up, gate, their GLU product) + 4u (5u without flash attention)
+    - output: logits [n_vocab, T] f32 + 2u (the masks are dead by then)
+
+    The multiples of u/q include the holes the allocator's best-fit placement leaves below the big
+    tensors: they were fitted on llama.cpp's own reported sizes (scripts/accuracy_memory.py,
+    docs/accuracy.md) across llama, qwen2, gemma2 and qwen3moe shapes, not guessed. The formulas
+    follow llama.cpp's graph: src/llama-graph.cpp (build_attn_mha: ggml_flash_attn_ext with an f16
+    mask, or mul_mat + soft_max_ext with an f32 mask; build_ffn / build_moe_ffn), sized by
+    ggml/src/ggml-alloc.c (in-place reuse for soft_max/rope/add/mul/norm, best-fit free blocks).
     """
     f32 = 4
-    n_ub = min(s.ubatch, s.batch, max(1, s.context))
-    n_kv = n_kv if n_kv is not None else pad(s.context, KV_PAD)
+    n_ub = max(1, min(s.ubatch, s.batch, max(1, s.context)))
+    T = n_ub
     E = m.n_embd
-    hd, hdv = m.k_head_dim, m.v_head_dim
-    resid = 2 * E * n_ub * f32  # residual stream + normed copy
-    peak = resid
+    u = E * T * f32
+    if not with_layers and not with_output:
+        return u + T * 16  # embedding rows + token/position inputs
+    peak = 0
     if with_layers:
-        q = m.n_head * hd * n_ub * f32
-        if m.kv_lora_rank:
-            kv_dim = (m.kv_lora_rank + (m.qk_rope_dim or 0))
-            q = m.n_head * kv_dim * n_ub * f32  # absorbed MLA queries live in latent space
-            hdv = m.kv_lora_rank
+        hd, hdv = m.k_head_dim, m.v_head_dim
+        q = m.n_head * hd * T * f32
+        kc = m.n_head_kv * hd * T * f32
+        vc = m.n_head_kv * hdv * T * f32
+        if m.kv_lora_rank:  # MLA: absorbed queries live in the latent space
+            kv_dim = m.kv_lora_rank + (m.qk_rope_dim or 0)
+            q = m.n_head * kv_dim * T * f32
+            kc, vc = kv_dim * T * f32, 0
+        cells = kv_cells_by_kind(m, s, n_kv)
         if s.flash_attn:
-            attn = q + m.n_head * hdv * n_ub * f32 + q // 2
+            masks = sum(c * T * 2 for c in cells)
+            attn = masks + 2 * q + u + kc + vc
         else:
-            kq = n_kv * n_ub * m.n_head * f32
-            attn = q + kq + m.n_head * hdv * n_ub * f32
+            masks = sum(c * T * f32 for c in cells)
+            kq = max(cells) * T * m.n_head * f32
+            attn = masks + kq + 3 * u + 2 * q + kc + vc
         if m.is_moe:
             ffe = m.n_ff_exp or m.n_ff
-            ffn = 3 * ffe * n_ub * m.n_expert_used * f32 + m.n_expert * n_ub * f32 * 2
+            f = ffe * m.n_expert_used * T * f32 + m.n_expert * T * f32
+            if m.n_expert_shared:
+                f += (m.n_ff_shexp or ffe) * m.n_expert_shared * T * f32
             if m.n_dense_lead:
-                ffn = max(ffn, 3 * m.n_ff * n_ub * f32)
+                f = max(f, m.n_ff * T * f32)
         else:
-            ffn = 3 * m.n_ff * n_ub * f32
-        peak = max(peak, resid + attn, resid + ffn)
+            f = m.n_ff * T * f32
+        ffn = masks + 3 * f + (4 if s.flash_attn else 5) * u
+        peak = max(attn, ffn)
     if with_output:
-        peak = max(peak, (m.vocab + E) * n_ub * f32)
+        peak = max(peak, m.vocab * T * f32 + 2 * u)
     return int(peak)
 
 
