@@ -79,7 +79,7 @@ def resolve_model(
             dominant = max({t.type_name for t in info.tensors}, key=lambda n: sum(t.n_bytes for t in info.tensors if t.type_name == n))
             q = Quant(dominant, FILE_TYPES.get(dominant), None) if dominant in FILE_TYPES else parse_quant("F16")
         return ResolvedModel(spec, q, "gguf", tensors=info.tensors, gguf_path=str(gguf))
-    q = parse_quant(quant or "Q4_K_M")
+    q = parse_quant(quant if quant is not None else "Q4_K_M")
     if model:
         spec = get_model(model, extra_dir)
         return ResolvedModel(spec, q, "profile")
@@ -91,11 +91,18 @@ def resolve_model(
         per_b = per / 1e9
         per_txt = f"{per_b:g}b"
         known = load_models(extra_dir).get(f"mixtral-{n_expert}x{per_txt}")
+        if known is not None and active_params:
+            act = parse_count(active_params, "--active-params")
+            if act > known.params:
+                raise BadInput(f"--active-params {active_params} is larger than the whole model ({fmt_params(known.params)} for --params {params})")
+            known = known.model_copy(update={"active_params": act})
         if known is not None:
             return ResolvedModel(known, q, "profile")
         spec = moe_from_reference(n_expert, per, n_used, extra_dir)
         if active_params:
             act = parse_count(active_params, "--active-params")
+            if act > spec.params:
+                raise BadInput(f"--active-params {active_params} is larger than the whole model ({fmt_params(spec.params)} for --params {params})")
             spec = spec.model_copy(update={"active_params": act})
         return ResolvedModel(spec, q, spec.source or "reference shape")
     ref = reference_for(total, extra_dir)

@@ -28,8 +28,10 @@ def parse_count(text: str, what: str = "--params") -> int:
     suffix = m.group(2).lower()
     if not suffix and value < 10_000:
         suffix = "b"  # "70" almost always means 70B
+    if not math.isfinite(value) or value * _PARAM_SUFFIX[suffix] > 100 * 10**12:
+        raise BadInput(f"{what} {text!r} is larger than 100T parameters; accepted: {PARAMS_ACCEPTED}")
     n = int(round(value * _PARAM_SUFFIX[suffix]))
-    if not math.isfinite(value) or n <= 0:
+    if n <= 0:
         raise BadInput(f"{what} {text!r} must be positive; accepted: {PARAMS_ACCEPTED}")
     if n > 100 * 10**12:
         raise BadInput(f"{what} {text!r} is larger than 100T parameters; accepted: {PARAMS_ACCEPTED}")
@@ -54,6 +56,7 @@ def parse_params(text: str) -> tuple[int, int | None, int | None]:
     return parse_count(s), None, None
 
 
+MAX_BYTES = 10**18  # 1 EB: no machine or model comes near it; beyond it a size is a typo
 _BYTES_RE = re.compile(rf"^{_NUM}\s*([kmgtp]?)(i?)(b?)$", re.I)
 
 
@@ -67,7 +70,10 @@ def parse_bytes(text: str, what: str = "size") -> int:
     prefix = m.group(2).lower() or "g"
     binary = bool(m.group(3))
     power = "kmgtp".index(prefix) + 1
-    n = int(round(value * ((1024**power) if binary else (1000**power))))
+    scaled = value * ((1024**power) if binary else (1000**power))
+    if not math.isfinite(scaled) or scaled > MAX_BYTES:
+        raise BadInput(f"{what} {text!r} is larger than {MAX_BYTES // 10**18} EB; accepted: e.g. 64GB, 64GiB, 512MB")
+    n = int(round(scaled))
     if n <= 0:
         raise BadInput(f"{what} {text!r} must be positive")
     return n

@@ -45,8 +45,8 @@ def build_target(
     from hwbench.hardware import apply_what_if, target_from_host
     from hwbench.units import parse_bandwidth_gbps, parse_bytes
 
-    ram_b = parse_bytes(ram, "--ram") if ram else None
-    bw = parse_bandwidth_gbps(cpu_bandwidth) if cpu_bandwidth else None
+    ram_b = parse_bytes(ram, "--ram") if ram is not None else None
+    bw = parse_bandwidth_gbps(cpu_bandwidth) if cpu_bandwidth is not None else None
     if gpus is not None and gpus < 1:
         raise BadInput(f"--gpus {gpus} must be at least 1")
     host = detect_all(quick=True, include_gpus=not (gpu or no_gpu))
@@ -115,6 +115,8 @@ def check(
     from hwbench.resolve import resolve_model
     from hwbench.schema import EstimateSettings
 
+    if gpu is not None and not gpu.strip():
+        raise BadInput("--gpu is empty; give a GPU name such as 'RTX 3090' or 'H100 PCIe' (see `hwbench profiles list gpus`)")
     if gpu and no_gpu:
         raise BadInput("--gpu and --no-gpu contradict each other")
     _positive("--context", context)

@@ -19,6 +19,11 @@ def detect(as_json: bool, include_torch: bool, disk_path: str | None) -> None:
     from hwbench.detect import detect_all
     from hwbench.paths import cache_dir
 
+    if disk_path is not None and not disk_path.strip():
+        from hwbench.errors import BadInput
+
+        raise BadInput("--disk-path is empty; give a directory (default: the user cache dir)")
+
     host = detect_all(disk_path=disk_path or str(cache_dir()), include_torch=include_torch)
     if as_json:
         click.echo(json.dumps(host.model_dump(mode="json"), indent=2))
