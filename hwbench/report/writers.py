@@ -1,0 +1,139 @@
+"""Flat writers for benchmark results: JSON, CSV and Markdown (one row per result).
+
+One source of truth for the columns: :data:`COLUMNS`. CSV cells that a spreadsheet would run as a
+formula (starting with = + - @, tab or carriage return) are neutralised with a leading apostrophe;
+numbers are written as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from hwbench.report.records import LoadedRecord
+
+COLUMNS = [
+    "label",
+    "run_id",
+    "created_at",
+    "cpu",
+    "gpus",
+    "model",
+    "quant",
+    "backend",
+    "device",
+    "test",
+    "n_prompt",
+    "n_gen",
+    "depth",
+    "threads",
+    "n_gpu_layers",
+    "tokens_per_s",
+    "stddev_tokens_per_s",
+    "value",
+    "unit",
+    "predicted_tokens_per_s",
+    "prediction_error_pct",
+    "repetitions",
+    "error",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def result_rows(records: list[LoadedRecord]) -> list[dict[str, Any]]:
+    rows = []
+    for lr in records:
+        r = lr.record
+        m = r.model or {}
+        for x in r.results:
+            rows.append(
+                {
+                    "label": lr.label,
+                    "run_id": r.run_id,
+                    "created_at": r.created_at,
+                    "cpu": r.host.cpu.model,
+                    "gpus": "; ".join(g.name for g in r.host.gpus),
+                    "model": m.get("name"),
+                    "quant": m.get("quant"),
+                    "backend": x.backend,
+                    "device": x.device,
+                    "test": x.test,
+                    "n_prompt": x.n_prompt,
+                    "n_gen": x.n_gen,
+                    "depth": x.depth,
+                    "threads": x.threads,
+                    "n_gpu_layers": x.settings.get("n_gpu_layers") if isinstance(x.settings, dict) else None,
+                    "tokens_per_s": x.tokens_per_s,
+                    "stddev_tokens_per_s": x.stddev_tokens_per_s,
+                    "value": x.value,
+                    "unit": x.unit,
+                    "predicted_tokens_per_s": x.predicted_tokens_per_s,
+                    "prediction_error_pct": x.prediction_error_pct,
+                    "repetitions": len(x.samples_ns),
+                    "error": x.error,
+                }
+            )
+    return rows
+
+
+def csv_cell(v: Any) -> Any:
+    """A value safe to open in a spreadsheet: strings that look like formulas get a leading apostrophe."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return v
+    s = str(v)
+    if s.startswith(_FORMULA_START):
+        return "'" + s
+    return s
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    cols = columns or (list(rows[0]) if rows else COLUMNS)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([csv_cell(c) for c in cols])
+    for r in rows:
+        w.writerow([csv_cell(r.get(c)) for c in cols])
+    return buf.getvalue()
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
+
+
+def md_cell(v: Any) -> str:
+    """Markdown table cell: pipes and newlines escaped, HTML special characters as entities."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        s = f"{v:.2f}"
+    else:
+        s = str(v)
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    return " ".join(s.split())
+
+
+def to_markdown(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    cols = columns or (list(rows[0]) if rows else COLUMNS)
+    out = ["| " + " | ".join(md_cell(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(md_cell(r.get(c)) for c in cols) + " |")
+    return "\n".join(out) + "\n"
+
+
+def write_results(records: list[LoadedRecord], fmt: str) -> str:
+    """The results of ``records`` as json (full records), csv or md (one row per result)."""
+    if fmt == "json":
+        return to_json([lr.record.model_dump(mode="json") for lr in records])
+    rows = result_rows(records)
+    if fmt == "csv":
+        return to_csv(rows, COLUMNS)
+    if fmt == "md":
+        return to_markdown(rows, COLUMNS)
+    raise ValueError(f"unknown format {fmt!r}")
