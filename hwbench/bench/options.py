@@ -10,8 +10,9 @@ from pathlib import Path
 from hwbench.errors import BadInput
 from hwbench.schema import ModelSpec
 
-# The model `hwbench bench` measures when given none: a small llama-shaped model (~0.2B) that
-# runs pp512/tg128 x5 in about a minute on 2 cores with a few percent spread.
+# The model `hwbench bench` measures when given none: a llama-shaped ~0.85B model (Q4_K_M, ~0.5 GB)
+# big enough to be memory-bound in generation, small enough that pp512/tg128 x5 take about a
+# minute on 2 cores.
 DEFAULT_MODEL = "hwbench-small"
 
 

@@ -19,18 +19,18 @@ DEFAULT_SLICE_LAYERS = 4
 
 
 def default_model_spec() -> ModelSpec:
-    """The small synthetic model `hwbench bench` measures when given no model (about 0.2B, llama-shaped)."""
+    """The synthetic model `hwbench bench` measures when given no model (about 0.85B, llama-shaped, 32k vocab)."""
     from hwbench.arch import count_params
 
     spec = ModelSpec(
         name=DEFAULT_MODEL,
         arch="llama",
         params=0,
-        n_layer=12,
-        n_embd=1024,
-        n_head=16,
-        n_head_kv=4,
-        n_ff=2816,
+        n_layer=16,
+        n_embd=2048,
+        n_head=32,
+        n_head_kv=8,
+        n_ff=5632,
         vocab=32000,
         context_length=8192,
         source="hwbench built-in small benchmark shape",
