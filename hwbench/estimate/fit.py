@@ -220,6 +220,8 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
     depth = max(1, s.context // 2)
     attn_flops_layer = 4 * depth * m.n_head * m.k_head_dim
     kv_tok = [mem.kv_bytes_layer(m, s, i) / max(1, mem.kv_cells(m, s, i)) for i in range(L)]
+    # float weights run through GEMM, quantized ones through llama.cpp's own kernels (speed.py)
+    quantized = any(t.type_name not in ("F16", "BF16", "F32") for t in tensors if t.layer is not None and len(t.shape) > 1)
     shares: list[spd.DeviceShare] = []
     first_gpu_layer = L - min(p.gpu_layers, L)
     layer = first_gpu_layer
@@ -231,19 +233,24 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
             continue
         rd = sum(read_per_layer[layer : layer + k]) + (out_read if has_out else 0)
         kvt = sum(kv_tok[layer : layer + k])
-        fl = k * (flops_layer + attn_flops_layer) + (flops_out if has_out else 0)
-        shares.append(spd.DeviceShare(g.name, g.backend, g.bandwidth_gbps or 100.0, g.fp16_tflops or 10.0, k, int(rd), int(kvt), fl))
+        fl = k * flops_layer + (flops_out if has_out else 0)
+        shares.append(
+            spd.DeviceShare(g.name, g.backend, g.bandwidth_gbps or 100.0, g.fp16_tflops or 10.0, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized)
+        )
         layer += k
     cpu_layers = first_gpu_layer
     cpu_rd = sum(read_per_layer[:cpu_layers]) + (0 if p.output_on_gpu else out_read)
-    cpu_fl = cpu_layers * (flops_layer + attn_flops_layer) + (0 if p.output_on_gpu else flops_out)
-    cpu_share = spd.DeviceShare("CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl)
+    cpu_fl = cpu_layers * flops_layer + (0 if p.output_on_gpu else flops_out)
+    cpu_share = spd.DeviceShare(
+        "CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl,
+        cpu_layers * attn_flops_layer, quantized,
+    )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
     t_gen = spd.generation_time_s(gen_shares, depth)
     # prompt processing: with a GPU present llama.cpp runs large-batch matmuls of CPU layers on the GPU
     if shares and cpu_layers > 0:
         g0 = shares[-1]
-        moved = spd.DeviceShare(g0.name, g0.backend, g0.bandwidth_gbps, g0.tflops, 0, 0, 0, cpu_fl)
+        moved = spd.DeviceShare(g0.name, g0.backend, g0.bandwidth_gbps, g0.tflops, 0, 0, 0, cpu_fl, cpu_share.attn_flops_per_token, quantized)
         t_pp = spd.prompt_time_per_token_s(
             shares + [moved], cpu_offloaded_weight_bytes=int(sum(ctx.layout.per_layer[:cpu_layers])), ubatch=min(s.ubatch, s.context)
         )

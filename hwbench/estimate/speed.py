@@ -1,43 +1,84 @@
-"""Tokens/s: generation is bound by bytes moved per token, prompt processing by compute.
+"""Tokens/s: what really limits llama.cpp's generation and prompt processing. Pure, no I/O.
 
-Generation (one token, batch 1): every active weight byte of a layer is read once, plus the KV
-cache up to the current depth, plus a fixed per-layer cost (kernel launches and synchronisation,
-which dominate small models on fast GPUs). Layers on different devices run one after the other
-(llama.cpp's layer split), so their times add:
+Generation (one token, batch 1). Each device does two things that overlap: it streams its weights
+(and the KV cache up to the current depth) through the memory bus, and its host thread dispatches
+the per-layer kernels. On a slow bus the bytes dominate; on a fast GPU with a small model the
+dispatch floor does (that is why a 4090 and an A100 give an 8B Q4 model nearly the same tokens/s).
+Both are combined with a smooth maximum (a p-norm), since neither hides the other completely:
 
-    t_token = sum over devices [ bytes_read_d / (eff_bw_d * bandwidth_d) + layers_d * t_layer_d ]
+    t_mem_d   = bytes_read_d / (bw_efficiency * min(bandwidth_d, bytes_per_sm_clock * SM_GHz_d))
+    t_floor_d = layers_d * layer_overhead_s
+    t_token   = sum_d (t_mem_d^p + t_floor_d^p)^(1/p) + token_overhead_s
 
-Prompt processing (a micro-batch of n_ubatch tokens) is bound by matrix throughput:
+Layers on different devices run one after the other (llama.cpp's default layer split), so
+device times add: two GPUs do not read twice as fast, they hold twice as much. The bandwidth cap
+``bytes_per_sm_clock * SM_GHz`` models how many bytes the mat-vec kernels keep in flight per
+streaming multiprocessor (Little's law): GPUs with very fast HBM but comparatively few SM-cycles
+(A100, H100) reach a smaller share of their spec bandwidth than GDDR cards. SM x GHz is derived
+from the profile's TFLOPS with the architecture rules in :func:`gpu_arch`.
 
-    t_ubatch = flops_per_token * n_ubatch / (eff_flops_d * peak_flops_d)   (summed over devices)
+Prompt processing (micro-batches of n_ubatch tokens) is bound by matrix throughput:
 
-plus, in partial offload, the host->GPU copy of the CPU-resident weights that llama.cpp ships to
-the GPU for large batches.
+    t_prompt_token = weight_flops / (eff_matmul * matrix_tflops) + attn_flops / (eff_attn * matrix_tflops)
 
-All efficiencies are single global constants per backend (no per-GPU fudge factors); they were
-fitted on published llama-bench results, see docs/accuracy.md and scripts/accuracy_speed.py.
+with different matmul efficiencies for float weights (cuBLAS/BLAS GEMM) and quantized weights
+(llama.cpp's MMQ / dequantize kernels), and the attention's own (lower) efficiency, which is what
+makes pp8192 slower than pp512. ``matrix_tflops`` is the dense FP16 tensor-core rate for NVIDIA
+(derived, see :func:`matrix_tflops`) and the profile's FP16/FP32 ALU rate elsewhere.
+
+All efficiencies are a few global constants per backend, fitted on published llama-bench results
+(scripts/accuracy_speed.py fits them on half of the GPUs and reports the held-out half too); no
+per-GPU factors. The CPU constants were measured on a 2-core x86 VPS (docs/accuracy.md).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class BackendConstants:
-    bw_efficiency: float  # fraction of the spec memory bandwidth a decode step reaches
-    layer_overhead_s: float  # fixed time per layer per generated token
-    flops_efficiency: float  # fraction of the profile's FP16 TFLOPS prompt processing reaches
-    token_overhead_s: float = 0.0  # fixed time per generated token (sampling, graph setup)
+    bw_efficiency: float  # fraction of the (capped) memory bandwidth a decode step reaches
+    layer_overhead_s: float  # dispatch floor per layer per generated token
+    flops_efficiency: float  # fraction of matrix_tflops prompt processing reaches, float weights
+    token_overhead_s: float = 0.0  # fixed time per generated token (sampling, graph setup, sync)
+    flops_efficiency_quant: float = 0.0  # same for quantized weights (0: as float weights)
+    attn_efficiency: float = 0.0  # fraction of matrix_tflops the attention reaches (0: as matmul)
+    bytes_per_sm_clock: float = 0.0  # in-flight bytes per SM per clock (0: no cap)
+    overlap_p: float = 1.0  # p of the p-norm combining memory time and dispatch floor (1: they add)
+    kv_efficiency: float = 0.0  # fraction of the bandwidth decode attention reaches on the KV cache (0: as weights)
+    dequant_flops_per_byte: float = 0.0  # ALU work per quantized weight byte in decode (0: never compute-bound)
+    attn_bytes_per_flop: float = 0.0  # prompt attention memory traffic (KQ scores) per attention flop
 
 
 BACKENDS: dict[str, BackendConstants] = {
-    "cuda": BackendConstants(bw_efficiency=0.85, layer_overhead_s=80e-6, flops_efficiency=1.35, token_overhead_s=0.3e-3),
-    "rocm": BackendConstants(bw_efficiency=0.70, layer_overhead_s=100e-6, flops_efficiency=0.60, token_overhead_s=0.3e-3),
-    "metal": BackendConstants(bw_efficiency=0.75, layer_overhead_s=100e-6, flops_efficiency=0.90, token_overhead_s=0.5e-3),
-    "sycl": BackendConstants(bw_efficiency=0.55, layer_overhead_s=150e-6, flops_efficiency=0.40, token_overhead_s=0.5e-3),
-    "vulkan": BackendConstants(bw_efficiency=0.65, layer_overhead_s=120e-6, flops_efficiency=0.50, token_overhead_s=0.5e-3),
-    # CPU: efficiency against the *measured or assumed* memory bandwidth and fp32 peak
+    "cuda": BackendConstants(
+        bw_efficiency=0.80,
+        layer_overhead_s=220e-6,
+        flops_efficiency=0.54,
+        flops_efficiency_quant=0.38,
+        attn_efficiency=0.5,
+        bytes_per_sm_clock=7.0,
+        overlap_p=3.0,
+        kv_efficiency=0.34,
+        attn_bytes_per_flop=0.06,
+    ),
+    "rocm": BackendConstants(bw_efficiency=0.70, layer_overhead_s=250e-6, flops_efficiency=0.40, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0),
+    "metal": BackendConstants(
+        bw_efficiency=0.78,
+        layer_overhead_s=300e-6,
+        flops_efficiency=0.75,
+        flops_efficiency_quant=0.60,
+        attn_efficiency=0.45,
+        overlap_p=3.0,
+        kv_efficiency=0.15,
+        dequant_flops_per_byte=50.0,
+        attn_bytes_per_flop=0.1,
+    ),
+    "sycl": BackendConstants(bw_efficiency=0.55, layer_overhead_s=300e-6, flops_efficiency=0.30, flops_efficiency_quant=0.25, attn_efficiency=0.10, overlap_p=3.0),
+    "vulkan": BackendConstants(bw_efficiency=0.65, layer_overhead_s=250e-6, flops_efficiency=0.35, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0),
+    # CPU: against the *measured* (or assumed) memory read bandwidth and the fp32 peak of all cores
     "cpu": BackendConstants(bw_efficiency=0.75, layer_overhead_s=20e-6, flops_efficiency=0.50, token_overhead_s=0.2e-3),
 }
 
@@ -48,6 +89,65 @@ def backend_constants(backend: str) -> BackendConstants:
     return BACKENDS.get(backend, BACKENDS["vulkan"])
 
 
+@dataclass(frozen=True)
+class GpuArch:
+    """What the profile's TechPowerUp 'FP16 (half)' figure means for a GPU family.
+
+    ``matrix_per_fp16``: dense FP16 matrix (tensor-core, FP16 accumulate) rate / the listed FP16 rate.
+    ``sm_ghz_per_fp16``: streaming multiprocessors x boost GHz per listed FP16 TFLOPS.
+    """
+
+    family: str
+    matrix_per_fp16: float
+    sm_ghz_per_fp16: float
+
+
+# NVIDIA rules (per SM per clock, from NVIDIA's architecture whitepapers: Volta/Turing/GA10x/Ada
+# tensor cores do 1024 dense FP16 FLOP/clk/SM, GA100 2048, Hopper 4096; FP32 lanes per SM: 64 on
+# Volta/Turing/GA100, 128 on GA10x/Ada/Hopper/Blackwell). TechPowerUp lists FP16 as 1x FP32 on
+# GA10x/Ada/Blackwell-consumer, 2x on Volta/Turing, 4x on GA100/Hopper, hence (e.g. 3090: 35.6
+# listed -> 142 TFLOPS tensor; A100: 78.0 -> 312; H100 SXM: 267.6 -> 1070, NVIDIA says 989 at its
+# lower sustained clock). T4 is listed at its tensor rate already (65 TFLOPS).
+_NVIDIA_RULES: list[tuple[str, GpuArch]] = [
+    (r"\bT4\b", GpuArch("turing-t4", 1.0, 1000 / 1024 / 1.0)),
+    (r"GTX 16", GpuArch("turing-gtx16 (no tensor cores)", 1.0, 1000 / (2 * 2 * 64))),
+    (r"GTX 10|TITAN X|TITAN XP|Quadro P|\bP40\b|\bP4\b", GpuArch("pascal (no tensor cores; FP16 at 1/64)", 64.0, 1000 * 64 / (2 * 128))),
+    (r"P100", GpuArch("pascal-p100 (no tensor cores)", 1.0, 1000 / (2 * 2 * 64))),
+    (r"V100|TITAN V", GpuArch("volta", 4.0, 1000 / (2 * 2 * 64))),
+    (r"\bB100\b|\bB200\b|GB200|\bB300\b", GpuArch("blackwell-dc", 2.0, 1000 / (16 * 2 * 128))),
+    (r"H100|H200|H800|GH200|H20\b", GpuArch("hopper", 4.0, 1000 / (4 * 2 * 128))),
+    (r"A100|A800|\bA30\b", GpuArch("ampere-ga100", 4.0, 1000 / (4 * 2 * 64))),
+    (r"RTX 20\d\d|TITAN RTX|Quadro RTX", GpuArch("turing", 4.0, 1000 / (2 * 2 * 64))),
+]
+_NVIDIA_DEFAULT = GpuArch("ampere-ga10x/ada/blackwell (FP16 listed = FP32)", 4.0, 1000 / (2 * 128))
+
+
+def gpu_arch(name: str, backend: str) -> GpuArch | None:
+    """The family rule for an NVIDIA GPU name; None for other vendors (listed FP16 used as is)."""
+    if backend != "cuda":
+        return None
+    for pat, arch in _NVIDIA_RULES:
+        if re.search(pat, name, re.IGNORECASE):
+            return arch
+    return _NVIDIA_DEFAULT
+
+
+def matrix_tflops(name: str, backend: str, fp16_tflops: float) -> float:
+    """Dense FP16 matrix throughput prompt processing can use (TFLOPS)."""
+    arch = gpu_arch(name, backend)
+    return fp16_tflops * (arch.matrix_per_fp16 if arch else 1.0)
+
+
+def effective_bandwidth_gbps(name: str, backend: str, bandwidth_gbps: float, fp16_tflops: float) -> float:
+    """Spec bandwidth, capped by the bytes the mat-vec kernels keep in flight per SM (CUDA)."""
+    c = backend_constants(backend)
+    arch = gpu_arch(name, backend)
+    if arch is None or not c.bytes_per_sm_clock or fp16_tflops <= 0:
+        return bandwidth_gbps
+    sm_ghz = fp16_tflops * arch.sm_ghz_per_fp16
+    return min(bandwidth_gbps, c.bytes_per_sm_clock * sm_ghz)
+
+
 @dataclass
 class DeviceShare:
     """What one device does per token."""
@@ -55,11 +155,22 @@ class DeviceShare:
     name: str
     backend: str  # cuda, rocm, metal, cpu ...
     bandwidth_gbps: float
-    tflops: float  # fp16 for GPUs, fp32 for CPUs
+    tflops: float  # fp16 for GPUs (as listed in the profile), fp32 for CPUs
     layers: int
     weight_bytes_read: int  # active weight bytes read per generated token
     kv_bytes_per_ctx_token: int  # KV bytes read per token of context, for this device's layers
-    flops_per_token: float  # matmul flops per prompt token on this device
+    flops_per_token: float  # matmul flops per prompt token on this device (weights; attention if attn_flops_per_token is 0)
+    attn_flops_per_token: float = 0.0  # attention flops per prompt token at the average depth
+    quantized: bool = True  # quantized weights (MMQ/dequant kernels) rather than F16/BF16/F32
+
+
+def _pnorm(a: float, b: float, p: float) -> float:
+    if p <= 1.0:
+        return a + b
+    if a <= 0 or b <= 0:
+        return max(a, b)
+    m = max(a, b)
+    return float(m * ((a / m) ** p + (b / m) ** p) ** (1.0 / p))
 
 
 def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: float | None = None) -> float:
@@ -69,8 +180,13 @@ def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: fl
             continue
         c = backend_constants(sh.backend)
         eff = bw_eff_override if (bw_eff_override is not None and sh.backend == "cpu") else c.bw_efficiency
-        bytes_read = sh.weight_bytes_read + sh.kv_bytes_per_ctx_token * depth
-        t += bytes_read / (eff * sh.bandwidth_gbps * 1e9) + sh.layers * c.layer_overhead_s
+        bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops)
+        t_mem = sh.weight_bytes_read / (eff * bw * 1e9)
+        t_mem += sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
+        if c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
+            # decode of quantized weights can be ALU-bound (e.g. K-quants on Apple GPUs)
+            t_mem = max(t_mem, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
+        t += _pnorm(t_mem, sh.layers * c.layer_overhead_s, c.overlap_p)
     main = shares[0].backend if shares else "cpu"
     return t + backend_constants(main).token_overhead_s
 
@@ -85,14 +201,19 @@ def prompt_time_per_token_s(
 ) -> float:
     t = 0.0
     for sh in shares:
-        if sh.flops_per_token <= 0:
+        if sh.flops_per_token <= 0 and sh.attn_flops_per_token <= 0:
             continue
         c = backend_constants(sh.backend)
-        flops = sh.tflops * 1e12
         if sh.backend == "cpu" and cpu_flops_override:
-            t += sh.flops_per_token / (cpu_flops_override * 1e12)
-        else:
-            t += sh.flops_per_token / (c.flops_efficiency * flops)
+            t += (sh.flops_per_token + sh.attn_flops_per_token) / (cpu_flops_override * 1e12)
+            continue
+        peak = matrix_tflops(sh.name, sh.backend, sh.tflops) * 1e12
+        e_mm = (c.flops_efficiency_quant or c.flops_efficiency) if sh.quantized else c.flops_efficiency
+        e_attn = c.attn_efficiency or e_mm
+        t += sh.flops_per_token / (e_mm * peak) + sh.attn_flops_per_token / (e_attn * peak)
+        if c.attn_bytes_per_flop and sh.bandwidth_gbps > 0:
+            # without flash attention the KQ score matrix goes through memory: bandwidth-bound at depth
+            t += sh.attn_flops_per_token * c.attn_bytes_per_flop / (sh.bandwidth_gbps * 1e9)
     if cpu_offloaded_weight_bytes:
         # llama.cpp copies CPU-resident weights to the GPU once per micro-batch for large batches
         t += cpu_offloaded_weight_bytes / (pcie_gbps * 1e9) / max(1, ubatch)
