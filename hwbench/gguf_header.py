@@ -203,26 +203,64 @@ def read_gguf(path: str | os.PathLike[str]) -> GgufInfo:
     return GgufInfo(str(p), version, size, meta, tensors, arrays)
 
 
-def _get(meta: dict[str, Any], arch: str, key: str, default: Any = None) -> Any:
+# Plausible ranges of the shape fields (the largest released models stay far inside them): a header
+# outside them is hostile or corrupt, and would make the estimator allocate or loop without bound.
+_SHAPE_LIMITS: dict[str, tuple[int, int]] = {
+    "block_count": (1, 4096),
+    "embedding_length": (1, 1 << 20),
+    "attention.head_count": (1, 1 << 16),
+    "attention.head_count_kv": (0, 1 << 16),
+    "feed_forward_length": (0, 1 << 24),
+    "expert_count": (0, 1 << 16),
+    "expert_used_count": (0, 1 << 16),
+    "expert_feed_forward_length": (0, 1 << 24),
+    "expert_shared_count": (0, 1 << 16),
+    "leading_dense_block_count": (0, 4096),
+    "attention.key_length": (1, 1 << 16),
+    "attention.value_length": (1, 1 << 16),
+    "attention.kv_lora_rank": (1, 1 << 20),
+    "attention.q_lora_rank": (1, 1 << 20),
+    "rope.dimension_count": (1, 1 << 16),
+    "attention.sliding_window": (0, 1 << 31),
+    "context_length": (1, 1 << 31),
+}
+
+
+def _get(meta: dict[str, Any], arch: str, key: str, default: Any = None, path: str = "GGUF file") -> Any:
     v = meta.get(f"{arch}.{key}", default)
-    if isinstance(v, bool) or (v is not None and not isinstance(v, (int, float))):
-        raise BadFile(f"GGUF metadata {arch}.{key} has the wrong type ({type(v).__name__})")
+    if v is None or v is default:
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise BadFile(f"{path}: GGUF metadata {arch}.{key} has the wrong type ({type(v).__name__}); expected an integer")
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise BadFile(f"{path}: GGUF metadata {arch}.{key} is {v!r}; expected an integer")
+        v = int(v)
+    lo, hi = _SHAPE_LIMITS.get(key, (0, 1 << 40))
+    if not lo <= v <= hi:
+        raise BadFile(f"{path}: GGUF metadata {arch}.{key} is {v}, outside the plausible range {lo}..{hi}")
     return v
 
 
 def model_from_gguf(info: GgufInfo) -> ModelSpec:
     """The ModelSpec llama.cpp would build from this header (shape, heads, experts)."""
     meta, arch = info.metadata, info.arch
-    n_layer = _get(meta, arch, "block_count")
-    n_embd = _get(meta, arch, "embedding_length")
-    n_head = _get(meta, arch, "attention.head_count")
+    n_layer = _get(meta, arch, "block_count", path=info.path)
+    n_embd = _get(meta, arch, "embedding_length", path=info.path)
+    n_head = _get(meta, arch, "attention.head_count", path=info.path)
     if not n_layer or not n_embd or not n_head:
         raise BadFile(f"{info.path}: GGUF metadata lacks {arch}.block_count/embedding_length/attention.head_count")
-    n_head_kv = _get(meta, arch, "attention.head_count_kv", n_head) or n_head
-    n_ff = _get(meta, arch, "feed_forward_length", 0) or 0
+    n_head_kv = _get(meta, arch, "attention.head_count_kv", n_head, path=info.path) or n_head
+    n_ff = _get(meta, arch, "feed_forward_length", 0, path=info.path) or 0
     tok = next((t for t in info.tensors if t.name == "token_embd.weight"), None)
     vocab = info.array_lengths.get("tokenizer.ggml.tokens") or (tok.shape[1] if tok and len(tok.shape) > 1 else 0)
-    n_expert = _get(meta, arch, "expert_count", 0) or 0
+    n_expert = _get(meta, arch, "expert_count", 0, path=info.path) or 0
+    if n_head > n_embd and not _get(meta, arch, "attention.key_length", path=info.path):
+        raise BadFile(f"{info.path}: GGUF metadata {arch}.attention.head_count {n_head} exceeds {arch}.embedding_length {n_embd}")
+    if n_head_kv > n_head:
+        raise BadFile(f"{info.path}: GGUF metadata {arch}.attention.head_count_kv {n_head_kv} exceeds head_count {n_head}")
+    if (_get(meta, arch, "expert_used_count", 0, path=info.path) or 0) > n_expert:
+        raise BadFile(f"{info.path}: GGUF metadata {arch}.expert_used_count exceeds {arch}.expert_count {n_expert}")
     params = sum(t.n_elements for t in info.tensors)
     spec = ModelSpec(
         name=str(meta.get("general.name") or Path(info.path).stem)[:200],
@@ -232,22 +270,22 @@ def model_from_gguf(info: GgufInfo) -> ModelSpec:
         n_embd=int(n_embd),
         n_head=int(n_head),
         n_head_kv=int(n_head_kv),
-        head_dim=_get(meta, arch, "attention.key_length"),
-        head_dim_v=_get(meta, arch, "attention.value_length"),
+        head_dim=_get(meta, arch, "attention.key_length", path=info.path),
+        head_dim_v=_get(meta, arch, "attention.value_length", path=info.path),
         n_ff=int(n_ff) if n_ff else int(n_embd) * 4,
         vocab=int(vocab) or 32000,
         tied_embeddings=not any(t.name == "output.weight" for t in info.tensors),
         n_expert=int(n_expert),
-        n_expert_used=int(_get(meta, arch, "expert_used_count", 0) or 0),
-        n_ff_exp=_get(meta, arch, "expert_feed_forward_length"),
-        n_expert_shared=int(_get(meta, arch, "expert_shared_count", 0) or 0),
-        n_dense_lead=int(_get(meta, arch, "leading_dense_block_count", 0) or 0),
-        kv_lora_rank=_get(meta, arch, "attention.kv_lora_rank"),
-        q_lora_rank=_get(meta, arch, "attention.q_lora_rank"),
-        qk_rope_dim=_get(meta, arch, "rope.dimension_count") if arch == "deepseek2" else None,
-        sliding_window=_get(meta, arch, "attention.sliding_window"),
-        swa_period=2 if arch == "gemma2" and _get(meta, arch, "attention.sliding_window") else None,
-        context_length=_get(meta, arch, "context_length"),
+        n_expert_used=int(_get(meta, arch, "expert_used_count", 0, path=info.path) or 0),
+        n_ff_exp=_get(meta, arch, "expert_feed_forward_length", path=info.path),
+        n_expert_shared=int(_get(meta, arch, "expert_shared_count", 0, path=info.path) or 0),
+        n_dense_lead=int(_get(meta, arch, "leading_dense_block_count", 0, path=info.path) or 0),
+        kv_lora_rank=_get(meta, arch, "attention.kv_lora_rank", path=info.path),
+        q_lora_rank=_get(meta, arch, "attention.q_lora_rank", path=info.path),
+        qk_rope_dim=_get(meta, arch, "rope.dimension_count", path=info.path) if arch == "deepseek2" else None,
+        sliding_window=_get(meta, arch, "attention.sliding_window", path=info.path),
+        swa_period=2 if arch == "gemma2" and _get(meta, arch, "attention.sliding_window", path=info.path) else None,
+        context_length=_get(meta, arch, "context_length", path=info.path),
         source=f"GGUF header of {Path(info.path).name}",
     )
     return spec

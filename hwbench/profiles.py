@@ -85,13 +85,38 @@ def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
     except UnicodeDecodeError:
         raise ProfileError(f"{path}: not UTF-8 text") from None
+    except RecursionError:
+        raise ProfileError(f"{path}: malformed YAML: nested deeper than {MAX_PROFILE_DEPTH} levels") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ProfileError(f"{path}: malformed YAML{where}: {getattr(e, 'problem', e)}") from None
+    _check_bounded(path, data)
+    return data
+
+
+MAX_PROFILE_VALUES = 2_000_000  # values after YAML aliases are expanded (a "billion laughs" file has 10^9+)
+MAX_PROFILE_DEPTH = 32
+
+
+def _check_bounded(path: Path, data: Any) -> None:
+    """Refuse YAML whose aliases expand to a huge tree, or that nests absurdly deep, before anything walks it."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    seen = 0
+    while stack:
+        v, depth = stack.pop()
+        seen += 1
+        if seen > MAX_PROFILE_VALUES:
+            raise ProfileError(f"{path}: more than {MAX_PROFILE_VALUES} values once YAML aliases are expanded; refusing it")
+        if depth > MAX_PROFILE_DEPTH:
+            raise ProfileError(f"{path}: nested deeper than {MAX_PROFILE_DEPTH} levels; refusing it")
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v)
 
 
 def _validation_message(path: Path, section: str, index: int, err: ValidationError) -> str:
