@@ -42,6 +42,9 @@ def _to_svg(fig: Any, salt: str) -> str:
     svg = buf.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE (an external DTD reference)
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    # matplotlib's '*{stroke-linejoin: round; stroke-linecap: butt}' would apply to the whole HTML page:
+    # the page's CSS scopes it to `.chart svg *` instead
+    svg = re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
     # ids unique per chart: several SVGs share one HTML document
     svg = re.sub(r'id="([^"]+)"', lambda m: f'id="{salt}-{m.group(1)}"', svg)
     svg = re.sub(r'(href|xlink:href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{salt}-{m.group(2)}"', svg)

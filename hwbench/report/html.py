@@ -53,6 +53,14 @@ def _versions() -> list[tuple[str, str]]:
     return out
 
 
+def _error_text(path: str, reason: str, redact: bool) -> str:
+    if not redact:
+        return f"{path}: {reason}"
+    from hwbench.report.redact import scrub_text
+
+    return scrub_text(f"{Path(path).name}: {reason}")
+
+
 def _ctx_text(n: int | None) -> str:
     if n is None:
         return "-"
@@ -549,7 +557,7 @@ def build_report(
         "quants": MATRIX_QUANTS,
         "matrix": matrix_view,
         "records": [record_view(lr) for lr in records],
-        "record_errors": [str(e) for e in record_errors],
+        "record_errors": [_error_text(str(e.path), e.reason, redact) for e in record_errors],
         "bench_charts": bench_charts(records),
         "recommendations": recs,
         "prices_as_of": ", ".join(as_of) or "-",
@@ -598,7 +606,8 @@ def render_compare_html(cmp: Any, *, redacted: bool = True, generated_at: str | 
             "ram": fmt_bytes(m.ram_bytes) if m.ram_bytes else "-",
             "usd_per_hour": f"{m.usd_per_hour:g}" if m.usd_per_hour else "-",
             "price_source": m.price_source,
-            "run": f"{m.file}: {m.run_id} ({m.created_at})",
+            "run": m.created_at[:16].replace("T", " "),
+            "run_id": m.run_id,
         }
         for m in cmp.machines
     ]
@@ -675,7 +684,7 @@ def render_compare_html(cmp: Any, *, redacted: bool = True, generated_at: str | 
             redacted=redacted,
             machines=machines,
             groups=groups,
-            errors=[f"{e['file']}: {e['reason']}" for e in cmp.errors],
+            errors=[_error_text(e["file"], e["reason"], redacted) for e in cmp.errors],
             formulas=cmp.formulas,
             versions_rows=_versions(),
         )

@@ -37,6 +37,7 @@ td.v-cpu { background: var(--cpu); } td.v-none { background: var(--none); color:
 .err { color: var(--bad); }
 .chart { margin: 10px 0 18px; max-width: 100%; overflow-x: auto; }
 .chart svg { max-width: 100%; height: auto; }
+.chart svg * { stroke-linejoin: round; stroke-linecap: butt; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 .small { font-size: 12px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
@@ -194,8 +195,8 @@ given with --price-per-hour). Results are compared only within a group of the sa
 
 <h2>Machines</h2>
 <table>
-<tr><th>label</th><th>CPU</th><th>GPUs</th><th class="num">RAM</th><th>USD/hour</th><th>price source</th><th>run</th></tr>
-{% for x in machines %}<tr><td><b>{{ x.label }}</b></td><td>{{ x.cpu }}</td><td>{{ x.gpus }}</td><td class="num">{{ x.ram }}</td><td class="num">{{ x.usd_per_hour }}</td><td class="small">{{ x.price_source }}</td><td class="small mono">{{ x.run }}</td></tr>
+<tr><th>label</th><th>CPU</th><th>GPUs</th><th class="num">RAM</th><th>USD/hour</th><th>price source</th><th>measured</th></tr>
+{% for x in machines %}<tr><td><b>{{ x.label }}</b></td><td>{{ x.cpu }}</td><td>{{ x.gpus }}</td><td class="num">{{ x.ram }}</td><td class="num">{{ x.usd_per_hour }}</td><td class="small">{{ x.price_source }}</td><td class="small">{{ x.run }}<br><span class="mono muted">{{ x.run_id }}</span></td></tr>
 {% endfor %}
 </table>
 

@@ -1,0 +1,196 @@
+"""The HTML report rendered from fixture records: content, numbers, escaping, redaction, no external loads."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from hwbench.cli import main
+from hwbench.report.html import build_report
+from hwbench.report.records import load_records
+
+
+@pytest.fixture(scope="module")
+def rendered(fx) -> dict:
+    ok, errors = load_records(fx.record_paths("workstation-3090.json", *fx.GOOD[1:], fx.HOSTILE, *fx.BAD))
+    t0 = time.perf_counter()
+    html = build_report(ok, errors, generated_at="2026-11-29 12:00 UTC")
+    elapsed = time.perf_counter() - t0
+    raw = build_report(ok[:1], [], redact=False, generated_at="2026-11-29 12:00 UTC", recommend_models=["8b"])
+    return {"html": html, "elapsed": elapsed, "raw": raw}
+
+
+def test_sections_and_inventory(rendered):
+    html = rendered["html"]
+    for h in (
+        "1. Hardware inventory",
+        "2. What fits here",
+        "3. Benchmark results",
+        "4. What to rent or buy",
+        "5. How these numbers were obtained",
+    ):
+        assert h in html
+    assert "Inventory stored in result file workstation-3090.json" in html
+    assert "AMD Ryzen 9 5950X" in html and "NVIDIA GeForce RTX 3090" in html
+    assert html.startswith("<!DOCTYPE html>") and html.count("<style>") == 1
+
+
+def test_fit_matrix_covers_sizes_quants_and_moe(rendered):
+    html = rendered["html"]
+    matrix = html[html.index('<table class="matrix">') : html.index("</table>", html.index('<table class="matrix">'))]
+    for label in ("1b", "3b", "8b", "14b", "32b", "70b", "405b", "deepseek-v3", "mixtral-8x7b"):
+        assert f"<b>{label}</b>" in matrix
+    for q in ("Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16"):
+        assert f"<th>{q}</th>" in matrix
+    for v in ("v-gpu", "v-partial", "v-none"):
+        assert v in matrix  # a 24 GB GPU + 64 GiB RAM: small models on GPU, 70B partial, 405B no
+    assert "tok/s" in matrix and "ctx &le;" in matrix
+
+
+def test_measured_and_estimated_numbers_and_errors_present(rendered):
+    html = rendered["html"]
+    for n in ("4,531", "118.40", "124.90", "+5.5%", "2,874", "74.60", "7.90", "851.30 GB/s"):
+        assert n in html, n
+    assert html.count("<svg") >= 4  # pp, tg, estimate vs measured (pp, tg)
+    assert "Estimated vs measured" in html
+
+
+def test_bad_files_named_with_reason(rendered):
+    html = rendered["html"]
+    for name in ("bad-malformed.json", "bad-newer-schema.json", "bad-missing-field.json"):
+        assert f"Result file not used: {name}" in html
+    assert "malformed JSON at line 2" in html and "newer than the 1 this hwbench reads" in html
+
+
+def test_recommendation_has_prices_dates_and_no_invented_purchase_price(rendered):
+    html = rendered["html"]
+    assert "Prices as of 2026-11-29" in html
+    assert "USD/hour" in html and "USD / M tokens" in html
+    for m in ("8b: llama-3.1-8b", "32b: qwen2.5-32b", "70b: llama-3.1-70b"):
+        assert m in html
+    assert "no purchase price known" in html
+    assert re.search(r"<td>\d+ x NVIDIA", html)
+
+
+def test_method_section_formulas_sources_versions(rendered):
+    html = rendered["html"]
+    method = html[html.index("5. How these numbers were obtained") :]
+    assert "Generation tokens/s = 1 / sum over devices" in method
+    assert "USD per million generated tokens" in method
+    assert "SkyPilot" in method and "TechPowerUp" in method and "as of 2026-11-29" in method
+    assert "meta-llama/Llama-3.1-8B config.json" in method
+    assert "llama.cpp 0.3.16" in method and "matplotlib" in method and "jinja2" in method
+
+
+def test_no_script_and_outside_text_escaped(rendered, fx):
+    html = rendered["html"]
+    low = html.lower()
+    assert "<script" not in low
+    for tag in ("<iframe", "<img", "<b>evil", "<style>body", "<object", "<embed"):
+        assert tag not in low, tag
+    assert fx.active_markup(html) == []
+    assert "&lt;script&gt;alert(&#39;model&#39;)&lt;/script&gt;" in html
+    assert "&lt;iframe src=&#34;http://evil.example/frame&#34;&gt;" in html
+    assert "tg128&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_no_external_resources(rendered, fx):
+    for html in (rendered["html"], rendered["raw"]):
+        assert fx.external_references(html) == []
+        assert "<link" not in html.lower()
+        # URLs may appear as text (sources), never as something a browser loads
+        assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html, re.I)
+
+
+def test_redaction_default_and_no_redact(rendered):
+    html = rendered["html"]
+    for secret in ("alice-ws", "192.168.1.23", "00:1a:2b:3c:4d:5e", "GPU-5f1c2a9e", "1324520012345", "/home/alice", "evil</b>.example.com"):
+        assert secret not in html, secret
+    assert "[redacted]" in html and "are redacted" in html
+    raw = rendered["raw"]
+    assert "alice-ws.lan" in raw and "Not redacted" in raw
+
+
+def test_generation_is_fast(rendered):
+    assert rendered["elapsed"] < 15.0, f"report took {rendered['elapsed']:.1f}s"
+
+
+def test_charts_are_deterministic():
+    from hwbench.report.charts import estimate_vs_measured_chart, hbar_chart
+
+    a = hbar_chart([("x <b>", 1.0), ("y $z$", 2.0)], title="t", xlabel="tokens/s", salt="s1")
+    b = hbar_chart([("x <b>", 1.0), ("y $z$", 2.0)], title="t", xlabel="tokens/s", salt="s1")
+    assert a == b and a.startswith("<svg") and "<b>" not in a and "&lt;b&gt;" in a
+    assert "<dc:date" not in a and "<metadata" not in a and "DOCTYPE" not in a
+    c = estimate_vs_measured_chart([("tg128", 10.0, 11.0)], salt="s2")
+    assert "+10%" in c and 'id="s2-' in c
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as ex:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(ex.value.code or 0), out, err
+
+
+def test_cli_report_from_results(tmp_path: Path, capsys, fx):
+    out_file = tmp_path / "r.html"
+    rc, out, err = run(
+        capsys,
+        "report",
+        *map(str, fx.record_paths(*fx.GOOD, "bad-newer-schema.json")),
+        "-o",
+        str(out_file),
+        "--models",
+        "8b,405b",
+        "--target-tokens-per-s",
+        "20",
+    )
+    assert rc == 0, err
+    assert out.strip() == str(out_file)
+    assert "bad-newer-schema.json" in err and "report written in" in err
+    html = out_file.read_text()
+    assert "405b: llama-3.1-405b" in html and "8b: llama-3.1-8b" in html and "32b: qwen2.5-32b" not in html
+    assert "target 20 tokens/s" in html
+
+
+def test_cli_report_this_machine(tmp_path: Path, capsys):
+    out_file = tmp_path / "sub" / "me.html"
+    rc, _, err = run(capsys, "report", "-o", str(out_file), "--models", "1b")
+    assert rc == 0, err
+    html = out_file.read_text()
+    assert "This machine, detected now" in html and "No result files were given" in html
+
+
+def test_cli_report_results_as_csv(tmp_path: Path, capsys, fx):
+    out_file = tmp_path / "r.csv"
+    rc, _, err = run(capsys, "report", *map(str, fx.record_paths(fx.HOSTILE)), "-o", str(out_file))
+    assert rc == 0, err
+    text = out_file.read_text()
+    assert "'=cmd" in text and "\n=" not in text and ",=" not in text
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["-o", "x.txt"], "unknown file type"),
+        (["--models", ","], "--models"),
+        (["--context", "10"], "--context"),
+        (["--target-tokens-per-s", "-3"], "--target-tokens-per-s"),
+    ],
+)
+def test_cli_report_bad_input(capsys, args, needle):
+    rc, _, err = run(capsys, "report", *args)
+    assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_report_all_files_bad_is_exit_2(tmp_path: Path, capsys, fx):
+    rc, _, err = run(capsys, "report", *map(str, fx.record_paths(*fx.BAD)), "-o", str(tmp_path / "x.html"))
+    assert rc == 2 and "none of the 3 result file(s) could be read" in err.splitlines()[-1]
+    assert not (tmp_path / "x.html").exists()

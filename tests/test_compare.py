@@ -1,0 +1,187 @@
+"""`hwbench compare`: grouping, prices, cost per token, bad files, HTML/JSON/CSV output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from hwbench.cli import main
+from hwbench.compare import compare_records, comparison_rows, parse_prices
+from hwbench.errors import BadInput
+from hwbench.report.html import render_compare_html
+from hwbench.report.records import load_records
+
+RECORDS = Path(__file__).resolve().parent / "fixtures" / "records"
+GOOD = ["workstation-3090.json", "aws-g5-2xlarge.json", "vps-cpu16.json", "vps-cpu16-q8.json"]
+BAD = ["bad-malformed.json", "bad-newer-schema.json", "bad-missing-field.json"]
+
+
+def parsed_problems(html: str) -> list[str]:
+    """Tags that run or load something, event-handler attributes and outside URLs, in the parsed page."""
+    from html.parser import HTMLParser
+
+    out: list[str] = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("script", "iframe", "img", "object", "embed", "link", "base", "form", "foreignobject"):
+                out.append(f"<{tag}>")
+            for k, v in attrs:
+                if k.startswith("on"):
+                    out.append(f"{tag} {k}")
+                if k in ("src", "href", "xlink:href", "action", "data", "poster") and v and not v.startswith("#"):
+                    out.append(f"{tag} {k}={v}")
+
+    P().feed(html)
+    return out
+
+
+def paths(*names: str) -> list[Path]:
+    return [RECORDS / n for n in names]
+
+
+@pytest.fixture(scope="module")
+def cmp():
+    ok, errors = load_records(paths(*GOOD, "hostile.json", *BAD))
+    return compare_records(ok, errors, prices=parse_prices("vps-cpu16=0.12,vps-cpu16-q8=0.12"))
+
+
+def group(c, quant: str, test: str, model: str = "llama-3.1-8b"):
+    return next(g for g in c.groups if g.quant == quant and g.test == test and g.model == model)
+
+
+def test_groups_never_mix_quant_test_or_shape(cmp):
+    keys = [(g.shape, g.quant, g.test, g.backend) for g in cmp.groups]
+    assert len(keys) == len(set(keys))
+    q4 = group(cmp, "Q4_K_M", "tg128")
+    q8 = group(cmp, "Q8_0", "tg128")
+    assert {r.label for r in q4.rows} == {"workstation-3090", "aws-g5-2xlarge", "vps-cpu16"}
+    assert {r.label for r in q8.rows} == {"vps-cpu16-q8"}
+    assert group(cmp, "Q4_K_M", "tg128@d4096").rows[0].label == "workstation-3090"
+    assert all(g.rows for g in cmp.groups)
+    hostile = [g for g in cmp.groups if "alert" in g.model]
+    assert hostile and all(r.label == "hostile" for g in hostile for r in g.rows)
+
+
+def test_ranking_and_costs(cmp):
+    g = group(cmp, "Q4_K_M", "tg128")
+    assert [r.tokens_per_s for r in g.rows] == sorted((r.tokens_per_s for r in g.rows), reverse=True)
+    assert g.fastest == "workstation-3090"
+    by = {(r.label, r.threads): r for r in g.rows}
+    aws = by[("aws-g5-2xlarge", 8)]
+    assert aws.usd_per_hour == 1.212  # from the aws/g5.2xlarge instance profile (detected from DMI)
+    assert aws.usd_per_million_tokens == pytest.approx(1.212 / (74.6 * 3600) * 1e6, rel=1e-3)
+    assert aws.tokens_per_s_per_usd_hour == pytest.approx(74.6 / 1.212, rel=1e-3)
+    vps16 = by[("vps-cpu16", 16)]
+    assert vps16.usd_per_hour == 0.12 and ("vps-cpu16", 8) in by  # both thread counts kept
+    assert by[("workstation-3090", 16)].usd_per_hour is None  # own hardware: no price, none invented
+    assert g.best_value == "vps-cpu16"
+    assert group(cmp, "Q4_K_M", "pp512").token_kind == "prompt" and g.token_kind == "generated"
+
+
+def test_machines_and_price_sources(cmp):
+    m = {x.label: x for x in cmp.machines}
+    assert "aws/g5.2xlarge" in m["aws-g5-2xlarge"].price_source and "as of 2026-11-29" in m["aws-g5-2xlarge"].price_source
+    assert m["vps-cpu16"].price_source == "given (--price-per-hour)"
+    assert m["workstation-3090"].usd_per_hour is None and "--price-per-hour" in m["workstation-3090"].price_source
+
+
+def test_bad_files_reported_by_name(cmp):
+    files = {Path(e["file"]).name: e["reason"] for e in cmp.errors}
+    assert set(files) == set(BAD)
+    assert len(cmp.machines) == len(GOOD) + 1
+
+
+def test_parse_prices():
+    assert parse_prices("a=0.44, b=1.10") == {"a": 0.44, "b": 1.10}
+    assert parse_prices(None) == {}
+    for bad in ("a", "a=x", "a=-1", "=1", "a=nan", "a=inf"):
+        with pytest.raises(BadInput):
+            parse_prices(bad)
+
+
+def test_price_keys_must_match_one_file():
+    ok, _ = load_records(paths(*GOOD))
+    with pytest.raises(BadInput, match="no result file labelled 'nope'"):
+        compare_records(ok, prices={"nope": 1.0})
+    with pytest.raises(BadInput, match="matches 2 files"):
+        compare_records(ok, prices={"vps": 1.0})
+    c = compare_records(ok, prices={"20261121T140500Z-0f0e0d0c": 2.0})  # a run id works too
+    assert {m.label: m.usd_per_hour for m in c.machines}["aws-g5-2xlarge"] == 2.0
+
+
+def test_comparison_html_escaped_self_contained(cmp):
+    html = render_compare_html(cmp)
+    low = html.lower()
+    assert "<script" not in low and "<iframe" not in low and "<img" not in low
+    assert "&lt;script&gt;alert(&#39;model&#39;)&lt;/script&gt;" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html, re.I)
+    assert "<link" not in low and "@import" not in low
+    assert parsed_problems(html) == []
+    assert html.count("<svg") >= 4
+    assert "Not compared: bad-newer-schema.json" in html
+    assert "74.60" in html and "1.212" in html and "USD / M generated tokens" in html
+
+
+def test_comparison_rows_flat(cmp):
+    rows = comparison_rows(cmp)
+    assert rows and {"group", "rank", "label", "tokens_per_s", "usd_per_million_tokens"} <= set(rows[0])
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as ex:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(ex.value.code or 0), out, err
+
+
+def test_cli_table(capsys):
+    rc, out, err = run(capsys, "compare", *map(str, paths(*GOOD, "bad-malformed.json")), "--price-per-hour", "vps-cpu16=0.12")
+    assert rc == 0
+    assert "workstation-3090" in out and "USD/M generated tok" in out and "118.40" in out
+    assert "bad-malformed.json" in err
+
+
+def test_cli_json_and_html(tmp_path: Path, capsys):
+    page = tmp_path / "cmp.html"
+    rc, out, err = run(capsys, "compare", *map(str, paths(*GOOD)), "--json", "-o", str(page))
+    assert rc == 0, err
+    d = json.loads(out)
+    assert len(d["machines"]) == 4 and d["groups"]
+    assert page.exists() and "<svg" in page.read_text()
+
+
+def test_cli_csv_neutralises_formulas(capsys):
+    rc, out, _ = run(capsys, "compare", *map(str, paths("hostile.json", *GOOD)), "--csv")
+    assert rc == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][0] == "group"
+    for row in rows[1:]:
+        for cell in row:
+            assert not (cell and cell[0] in "=+@"), cell
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--json", "--csv"], "choose one"),
+        (["-o", "x.png"], "name it .html"),
+        (["--price-per-hour", "zzz=1"], "no result file labelled"),
+    ],
+)
+def test_cli_bad_input(capsys, args, needle):
+    rc, _, err = run(capsys, "compare", *map(str, paths(*GOOD)), *args)
+    assert rc == 2 and needle in err
+
+
+def test_cli_all_files_bad(capsys):
+    rc, _, err = run(capsys, "compare", *map(str, paths(*BAD)))
+    assert rc == 2 and "none of the 3 result file(s) could be read" in err.splitlines()[-1]
