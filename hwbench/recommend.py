@@ -93,6 +93,7 @@ class Recommendation(BaseModel):
     candidates: list[Candidate] = Field(default_factory=list)
     buy: list[Candidate] = Field(default_factory=list)
     considered: int = 0
+    stopped_early: bool = False  # `first=N` found N instances meeting the target before looking at all
     skipped: dict[str, int] = Field(default_factory=dict)
     prices_as_of: list[str] = Field(default_factory=list)
     price_sources: list[str] = Field(default_factory=list)
@@ -242,8 +243,13 @@ def recommend(
     extra_dir: str | None = None,
     instances: list[InstanceProfile] | None = None,
     include_not_fitting: bool = False,
+    first: int | None = None,
 ) -> Recommendation:
-    """Rank instance profiles that run ``resolved`` at ``settings`` (and, with ``buy``, GPUs to buy)."""
+    """Rank instance profiles that run ``resolved`` at ``settings`` (and, with ``buy``, GPUs to buy).
+
+    ``first=N``: evaluate instances cheapest first and stop once N meet the target (the report's
+    "cheapest N"); the result then holds those N and the cheaper ones that did not meet it.
+    """
     gpus_by_name = _gpu_index(extra_dir)
     all_inst = instances if instances is not None else load_instances(extra_dir)
     provs = {p.lower() for p in providers} if providers else None
@@ -251,7 +257,18 @@ def recommend(
     skipped: Counter[str] = Counter()
     cands: list[Candidate] = []
     considered = 0
+    stopped_early = False
+    if first is not None:
+
+        def _price(i: InstanceProfile) -> float:
+            p = i.spot_usd_per_hour if spot else i.price_usd_per_hour
+            return p if p is not None else float("inf")
+
+        all_inst = sorted(all_inst, key=lambda i: (_price(i), i.provider, i.instance_type))
     for inst in all_inst:
+        if first is not None and sum(1 for c in cands if c.meets_target) >= first:
+            stopped_early = True
+            break
         if provs is not None and inst.provider.lower() not in provs:
             continue
         considered += 1
@@ -318,6 +335,7 @@ def recommend(
         spot=spot,
         candidates=cands,
         considered=considered,
+        stopped_early=stopped_early,
         skipped=dict(sorted(skipped.items(), key=lambda kv: -kv[1])),
         prices_as_of=sorted({c.as_of for c in cands if c.as_of}),
         price_sources=sorted({c.source for c in cands if c.source}),

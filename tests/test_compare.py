@@ -17,7 +17,7 @@ from hwbench.report.html import render_compare_html
 from hwbench.report.records import load_records
 
 RECORDS = Path(__file__).resolve().parent / "fixtures" / "records"
-GOOD = ["workstation-3090.json", "aws-g5-2xlarge.json", "vps-cpu16.json", "vps-cpu16-q8.json"]
+GOOD = ["workstation-3090.json", "aws-g5-2xlarge.json", "aws-c8g-4xlarge.json", "aws-c8g-4xlarge-q8.json"]
 BAD = ["bad-malformed.json", "bad-newer-schema.json", "bad-missing-field.json"]
 
 
@@ -48,7 +48,7 @@ def paths(*names: str) -> list[Path]:
 @pytest.fixture(scope="module")
 def cmp():
     ok, errors = load_records(paths(*GOOD, "hostile.json", *BAD))
-    return compare_records(ok, errors, prices=parse_prices("vps-cpu16=0.12,vps-cpu16-q8=0.12"))
+    return compare_records(ok, errors, prices=parse_prices("workstation-3090=0.25"))
 
 
 def group(c, quant: str, test: str, model: str = "llama-3.1-8b"):
@@ -60,8 +60,8 @@ def test_groups_never_mix_quant_test_or_shape(cmp):
     assert len(keys) == len(set(keys))
     q4 = group(cmp, "Q4_K_M", "tg128")
     q8 = group(cmp, "Q8_0", "tg128")
-    assert {r.label for r in q4.rows} == {"workstation-3090", "aws-g5-2xlarge", "vps-cpu16"}
-    assert {r.label for r in q8.rows} == {"vps-cpu16-q8"}
+    assert {r.label for r in q4.rows} == {"workstation-3090", "aws-g5-2xlarge", "aws-c8g-4xlarge"}
+    assert {r.label for r in q8.rows} == {"aws-c8g-4xlarge-q8"}
     assert group(cmp, "Q4_K_M", "tg128@d4096").rows[0].label == "workstation-3090"
     assert all(g.rows for g in cmp.groups)
     hostile = [g for g in cmp.groups if "alert" in g.model]
@@ -77,18 +77,19 @@ def test_ranking_and_costs(cmp):
     assert aws.usd_per_hour == 1.212  # from the aws/g5.2xlarge instance profile (detected from DMI)
     assert aws.usd_per_million_tokens == pytest.approx(1.212 / (74.6 * 3600) * 1e6, rel=1e-3)
     assert aws.tokens_per_s_per_usd_hour == pytest.approx(74.6 / 1.212, rel=1e-3)
-    vps16 = by[("vps-cpu16", 16)]
-    assert vps16.usd_per_hour == 0.12 and ("vps-cpu16", 8) in by  # both thread counts kept
-    assert by[("workstation-3090", 16)].usd_per_hour is None  # own hardware: no price, none invented
-    assert g.best_value == "vps-cpu16"
+    c8g = by[("aws-c8g-4xlarge", 16)]
+    assert c8g.usd_per_hour == 0.63584 and ("aws-c8g-4xlarge", 8) in by  # both thread counts kept
+    assert by[("workstation-3090", 16)].usd_per_hour == 0.25  # given on the command line
+    assert g.best_value == "workstation-3090"
     assert group(cmp, "Q4_K_M", "pp512").token_kind == "prompt" and g.token_kind == "generated"
 
 
 def test_machines_and_price_sources(cmp):
     m = {x.label: x for x in cmp.machines}
     assert "aws/g5.2xlarge" in m["aws-g5-2xlarge"].price_source and "as of 2026-11-29" in m["aws-g5-2xlarge"].price_source
-    assert m["vps-cpu16"].price_source == "given (--price-per-hour)"
-    assert m["workstation-3090"].usd_per_hour is None and "--price-per-hour" in m["workstation-3090"].price_source
+    assert m["workstation-3090"].price_source == "given (--price-per-hour)"
+    assert "aws/c8g.4xlarge" in m["aws-c8g-4xlarge"].price_source
+    assert m["hostile"].usd_per_hour is None and "--price-per-hour" in m["hostile"].price_source  # no price invented
 
 
 def test_bad_files_reported_by_name(cmp):
@@ -110,7 +111,7 @@ def test_price_keys_must_match_one_file():
     with pytest.raises(BadInput, match="no result file labelled 'nope'"):
         compare_records(ok, prices={"nope": 1.0})
     with pytest.raises(BadInput, match="matches 2 files"):
-        compare_records(ok, prices={"vps": 1.0})
+        compare_records(ok, prices={"aws-c8g": 1.0})
     c = compare_records(ok, prices={"20261121T140500Z-0f0e0d0c": 2.0})  # a run id works too
     assert {m.label: m.usd_per_hour for m in c.machines}["aws-g5-2xlarge"] == 2.0
 
@@ -144,7 +145,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_cli_table(capsys):
-    rc, out, err = run(capsys, "compare", *map(str, paths(*GOOD, "bad-malformed.json")), "--price-per-hour", "vps-cpu16=0.12")
+    rc, out, err = run(capsys, "compare", *map(str, paths(*GOOD, "bad-malformed.json")), "--price-per-hour", "workstation-3090=0.25")
     assert rc == 0
     assert "workstation-3090" in out and "USD/M generated tok" in out and "118.40" in out
     assert "bad-malformed.json" in err

@@ -215,3 +215,11 @@ def test_cli_json(capsys):
 def test_cli_bad_input_is_one_line_exit_2(capsys, args, needle):
     rc, _, err = run(capsys, "recommend", *args)
     assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_first_n_stops_at_the_cheapest_meeting_the_target(m8b):
+    full = recommend(m8b, S8K, target_tokens_per_s=30, instances=FLEET)
+    early = recommend(m8b, S8K, target_tokens_per_s=30, instances=FLEET, first=2)
+    want = [c.name for c in full.candidates if c.meets_target][:2]
+    assert [c.name for c in early.candidates if c.meets_target] == want
+    assert early.stopped_early and early.considered < full.considered

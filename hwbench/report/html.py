@@ -300,7 +300,7 @@ def recommendation_views(
     for name in models:
         r = resolve_size(name, extra_dir)
         s = EstimateSettings(context=context)
-        rec = recommend(r, s, target_tokens_per_s=target_tps, extra_dir=extra_dir)
+        rec = recommend(r, s, target_tokens_per_s=target_tps, extra_dir=extra_dir, first=top)
         rec.buy = recommend_buy(r, s, target_tokens_per_s=target_tps, extra_dir=extra_dir, gpus=buy_gpus)
         rec.buy_vs_rent = buy_vs_rent_lines(rec)
         assumptions = rec.assumptions
@@ -339,10 +339,20 @@ def recommendation_views(
                 ],
                 "buy_price_text": "known for some" if any(b.purchase_usd for b in buy) else "none known in the GPU profiles",
                 "buy_vs_rent": rec.buy_vs_rent,
-                "skipped": ", ".join(f"{n} {why}" for why, n in rec.skipped.items()),
+                "skipped": _search_text(rec, top),
             }
         )
     return views, sorted(as_of), sorted(sources), assumptions
+
+
+def _search_text(rec: Any, top: int) -> str:
+    if rec.stopped_early:
+        text = f"Searched the {rec.considered} cheapest instance profiles until {top} met the target"
+    else:
+        text = f"Searched all {rec.considered} instance profiles"
+    if rec.skipped:
+        text += "; left out: " + ", ".join(f"{n} {why}" for why, n in rec.skipped.items())
+    return text
 
 
 # ----------------------------------------------------------------------------- summary and method

@@ -163,7 +163,7 @@ configurations that hold it fully. <b>Prices as of {{ prices_as_of }}</b> (insta
 </table>
 {% endif %}
 {% for line in rec.buy_vs_rent %}<p class="note">Buy vs rent: {{ line }}</p>{% endfor %}
-{% if rec.skipped %}<p class="note">Left out: {{ rec.skipped }}.</p>{% endif %}
+{% if rec.skipped %}<p class="note">{{ rec.skipped }}.</p>{% endif %}
 {% endfor %}
 
 <h2 id="method">5. How these numbers were obtained</h2>

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 RECORDS = Path(__file__).resolve().parent.parent / "fixtures" / "records"
-GOOD = ["workstation-3090.json", "aws-g5-2xlarge.json", "vps-cpu16.json", "vps-cpu16-q8.json"]
+GOOD = ["workstation-3090.json", "aws-g5-2xlarge.json", "aws-c8g-4xlarge.json", "aws-c8g-4xlarge-q8.json"]
 BAD = ["bad-malformed.json", "bad-newer-schema.json", "bad-missing-field.json"]
 HOSTILE = "hostile.json"
 

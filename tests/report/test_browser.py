@@ -18,7 +18,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory, fx) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("pages")
     ok, errors = load_records(fx.record_paths(*fx.GOOD, fx.HOSTILE, *fx.BAD))
     report = write_html(d / "report.html", build_report(ok, errors, recommend_models=["8b", "70b"]))
-    cmp = compare_records(ok, errors, prices={"vps-cpu16": 0.12})
+    cmp = compare_records(ok, errors, prices={"workstation-3090": 0.25})
     compare = write_html(d / "compare.html", render_compare_html(cmp))
     return {"report": report, "compare": compare}
 

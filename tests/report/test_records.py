@@ -13,13 +13,13 @@ from hwbench.schema import SCHEMA_VERSION
 
 def test_good_records_load_with_unique_labels(tmp_path: Path, fx):
     paths = fx.record_paths(*fx.GOOD)
-    dup = tmp_path / "vps-cpu16.json"
+    dup = tmp_path / "aws-c8g-4xlarge.json"
     dup.write_text(paths[2].read_text())
     ok, errors = load_records([*paths, dup])
     assert errors == []
     labels = [lr.label for lr in ok]
-    assert labels[:4] == ["workstation-3090", "aws-g5-2xlarge", "vps-cpu16", "vps-cpu16-q8"]
-    assert labels[4] == "vps-cpu16-2"
+    assert labels[:4] == ["workstation-3090", "aws-g5-2xlarge", "aws-c8g-4xlarge", "aws-c8g-4xlarge-q8"]
+    assert labels[4] == "aws-c8g-4xlarge-2"
 
 
 def test_bad_files_are_named_with_reason_and_others_still_used(fx):
