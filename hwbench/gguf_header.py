@@ -68,6 +68,14 @@ class GgufInfo:
         return sum(t.n_bytes for t in self.tensors)
 
 
+_CONTROL = {c: "\ufffd" for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A)}
+
+
+def _printable(text: str) -> str:
+    """Metadata strings end up on terminals and in reports: no escape sequences or control characters."""
+    return text.translate(_CONTROL).replace("\t", " ").replace("\n", " ")
+
+
 class _Reader:
     def __init__(self, f: BinaryIO, size: int, path: str) -> None:
         self.f, self.size, self.path = f, size, path
@@ -111,7 +119,7 @@ class _Reader:
             fmt, n = _SCALARS[vtype]
             return struct.unpack(fmt, self.read(n))[0]
         if vtype == T_STRING:
-            return self.string(keep=KEEP_STRING_CHARS)
+            return _printable(self.string(keep=KEEP_STRING_CHARS))
         if vtype == T_ARRAY:
             etype = self.u32()
             count = self.u64()
