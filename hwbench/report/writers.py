@@ -2,7 +2,7 @@
 
 One source of truth for the columns: :data:`COLUMNS`. CSV cells that a spreadsheet would run as a
 formula (starting with = + - @, tab or carriage return) are neutralised with a leading apostrophe;
-numbers are written as numbers.
+line breaks inside a cell become LF (so the cell is quoted); numbers are written as numbers.
 """
 
 from __future__ import annotations
@@ -86,8 +86,10 @@ def csv_cell(v: Any) -> Any:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return v
-    s = str(v)
-    if s.startswith(_FORMULA_START):
+    # a lone CR would not be quoted with our "\n" line ending and would split the row in a reader:
+    # make every line break a "\n", which the csv module quotes
+    s = str(v).replace("\r\n", "\n").replace("\r", "\n")
+    if s.startswith(_FORMULA_START) or str(v).startswith(_FORMULA_START):
         return "'" + s
     return s
 

@@ -47,5 +47,11 @@ def test_markdown_escapes_pipes_and_html():
     assert md_cell("x\ny") == "x y"
 
 
+def test_carriage_returns_cannot_split_a_row():
+    text = to_csv([{"a": "\r=1+1", "b": "x\ry", "c": 1.5}], ["a", "b", "c"])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows == [["a", "b", "c"], ["'\n=1+1", "x\ny", "1.5"]]
+
+
 def test_to_csv_empty():
     assert to_csv([], ["a", "b"]) == "a,b\n"
