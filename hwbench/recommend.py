@@ -199,6 +199,19 @@ class _Estimator:
         self.r, self.s = resolved, settings
         self.cache: dict[tuple, FitEstimate] = {}  # type: ignore[type-arg]
 
+    _weights: int | None = None
+
+    def weights_bytes(self) -> int:
+        """The model's weight bytes (a lower bound of the memory it needs anywhere)."""
+        if self._weights is None:
+            big = HardwareTarget(label="bound", ram_bytes=2**50, cpu_bandwidth_gbps=100.0, cpu_tflops=1.0)
+            self._weights = self(big).memory.weights_bytes
+        return self._weights
+
+    def surely_too_small(self, t: HardwareTarget) -> bool:
+        """GPU memory + RAM below the weights alone: it cannot fit (skips the full estimate)."""
+        return sum(g.memory_bytes for g in t.gpus if not g.unified_memory) + t.ram_bytes < self.weights_bytes()
+
     def __call__(self, t: HardwareTarget) -> FitEstimate:
         from hwbench.estimate import estimate_fit
 
@@ -282,6 +295,9 @@ def recommend(
         target, assumptions, why = instance_target(inst, gpus_by_name)
         if target is None:
             skipped[why or "cannot estimate"] += 1
+            continue
+        if not include_not_fitting and est.surely_too_small(target):
+            skipped["model does not fit in its memory"] += 1
             continue
         fit = est(target)
         if fit.verdict == "none" and not include_not_fitting:
