@@ -266,7 +266,10 @@ def test_valid_written_headers_round_trip(tmp_path_factory: pytest.TempPathFacto
     m = model_from_gguf(info)
     assert (m.n_layer, m.n_embd) == (n_layer, n_embd)
     kept = info.metadata.get("general.name", "")  # the gguf writer drops empty strings
-    assert kept == name or (kept.endswith("…") and len(kept) <= 513)
+    from hwbench.gguf_header import _printable
+
+    assert kept == _printable(name) or (kept.endswith("…") and len(kept) <= 513)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in kept)  # no control characters survive
 
 
 # ----------------------------------------------------------------------------- sizes and quant names: properties
