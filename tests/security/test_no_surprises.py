@@ -90,7 +90,7 @@ def test_commands_work_with_the_network_blocked(no_network: list[str], record: P
 
 def _snapshot(root: Path) -> dict[str, int]:
     out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         for f in filenames:
             p = Path(dirpath) / f
             try:
