@@ -10,6 +10,7 @@ VERDICT_STYLE = {"gpu": "bold green", "partial": "bold yellow", "cpu": "bold cya
 
 def render_fit(est: FitEstimate) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     out = Console(highlight=False)
@@ -20,13 +21,13 @@ def render_fit(est: FitEstimate) -> None:
     s = est.settings
     hw = est.hardware
     out.print(
-        f"[bold]{m.name}[/bold]  {fmt_params(m.params)} params"
+        f"[bold]{escape(m.name)}[/bold]  {fmt_params(m.params)} params"
         + (f" ({fmt_params(m.active_params)} active)" if m.active_params != m.params else "")
-        + f", {m.quant} ({m.bits_per_weight:.2f} bits/weight, from the per-tensor mix), {m.n_layer} layers  [dim]({m.source})[/dim]"
+        + f", {m.quant} ({m.bits_per_weight:.2f} bits/weight, from the per-tensor mix), {m.n_layer} layers  [dim]({escape(m.source)})[/dim]"
     )
     out.print(
         f"context {s.context}, KV {s.kv_type}, flash-attn {'on' if s.flash_attn else 'off'}, "
-        f"batch {s.batch}/ubatch {s.ubatch}  on  [bold]{hw.label}[/bold]"
+        f"batch {s.batch}/ubatch {s.ubatch}  on  [bold]{escape(hw.label)}[/bold]"
     )
     out.print(f"\nVerdict: [{VERDICT_STYLE[est.verdict]}]{est.verdict.upper()}[/] - {est.verdict_text}")
     if est.verdict == "none":
@@ -40,7 +41,7 @@ def render_fit(est: FitEstimate) -> None:
     for d in est.memory.per_device:
         free = d.capacity_bytes - d.total_bytes
         t.add_row(
-            _short(d.device),
+            escape(_short(d.device)),
             str(d.layers),
             fmt_bytes(d.weights_bytes),
             fmt_bytes(d.kv_cache_bytes),
@@ -65,7 +66,7 @@ def render_fit(est: FitEstimate) -> None:
         )
         for d in sp.inputs.get("devices", []):
             out.print(
-                f"  {d['device']}: {d['layers']} layers, {fmt_bytes(d['weight_bytes_per_token'])}/token read at "
+                f"  {escape(d['device'])}: {d['layers']} layers, {fmt_bytes(d['weight_bytes_per_token'])}/token read at "
                 f"{d['bw_efficiency']:.0%} of {d['bandwidth_gbps']} GB/s, {d['tflops']} TFLOPS x {d['flops_efficiency']}"
             )
         src = {
@@ -84,12 +85,12 @@ def render_fit(est: FitEstimate) -> None:
         parts = [f"{k}: {v if v is not None else 'does not fit'}" for k, v in est.max_context.items()]
         out.print("Longest context that fits (" + m.quant + "): " + ", ".join(parts))
     if est.gpus_needed:
-        parts = [f"{n if n else '>64'} x {name}" for name, n in est.gpus_needed.items()]
+        parts = [f"{n if n else '>64'} x {escape(name)}" for name, n in est.gpus_needed.items()]
         out.print("GPUs needed to hold it fully: " + "; ".join(parts))
     for n in est.notes + hw.notes:
-        out.print(f"[dim]note: {n}[/dim]")
+        out.print(f"[dim]note: {escape(n)}[/dim]")
     for w in est.warnings:
-        err.print(f"[yellow]warning:[/yellow] {w}")
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}")
 
 
 def _short(device: str) -> str:

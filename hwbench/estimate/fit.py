@@ -27,6 +27,7 @@ from hwbench.schema import (
 # Quants tried for "the best quant that fits", best first.
 QUANT_LADDER = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS", "IQ1_M"]
 MAX_GPUS_PER_NODE = 8
+MAX_CONTEXT = 10_000_000  # the longest context hwbench estimates for (validate_settings)
 
 
 def external_tensors(m: ModelSpec, q: Quant) -> list[TensorSpec]:
@@ -301,8 +302,8 @@ def _active_nonembed_params(m: ModelSpec) -> float:
 def validate_settings(m: ModelSpec, s: EstimateSettings) -> None:
     if s.context < 1:
         raise BadInput(f"--context {s.context} must be at least 1")
-    if s.context > 10_000_000:
-        raise BadInput(f"--context {s.context} is larger than 10,000,000 tokens")
+    if s.context > MAX_CONTEXT:
+        raise BadInput(f"--context {s.context} is larger than {MAX_CONTEXT:,} tokens")
     if s.ubatch < 1 or s.batch < 1:
         raise BadInput("--batch and --ubatch must be at least 1")
     if s.kv_type.lower() not in mem.KV_TYPES:
@@ -433,7 +434,7 @@ def _follow_ups(
             est.best_quant_gpu = next((q for q in ladder if verdict_for(q, settings.context, hw) == "gpu"), None)
         est.best_quant_any = next((q for q in ladder if verdict_for(q, settings.context, hw) != "none"), None)
     # longest context per mode
-    top = model.context_length or 131072
+    top = min(model.context_length or 131072, MAX_CONTEXT)
     modes = ["gpu", "partial", "cpu"] if hw.gpus else ["cpu"]
     for mode in modes:
         est.max_context[mode] = _max_context(lambda c, mode=mode: _mode_ok(verdict_for(quant, c, hw), mode), top)
