@@ -207,6 +207,9 @@ def test_cli_json(capsys):
     [
         (["--params", "8b", "--provider", "hetzner"], "hetzner"),
         (["--params", "8b", "--tokens-per-s", "-1"], "--tokens-per-s"),
+        (["--params", "8b", "--tokens-per-s", "nan"], "--tokens-per-s"),
+        (["--params", "8b", "--max-usd-hour", "inf"], "--max-usd-hour"),
+        (["--params", "8b", "--provider", ",,"], "--provider"),
         (["--params", "8b", "--max-usd-hour", "0"], "--max-usd-hour"),
         (["--params", "8b", "--context", "0"], "--context"),
         ([], "say which model"),

@@ -43,10 +43,10 @@ def compare(
 
     price_map = parse_prices(prices)
     loaded, errors = load_records(list(results))
-    for e in errors:
-        click.echo(f"hwbench: warning: not compared: {e}", err=True)
     if not loaded:
         raise BadInput(f"none of the {len(results)} result file(s) could be read: " + "; ".join(str(e) for e in errors))
+    for e in errors:
+        click.echo(f"hwbench: warning: not compared: {e}", err=True)
     if not no_redact:
         loaded = [LoadedRecord(lr.path, redact_record(lr.record), lr.label) for lr in loaded]
     cmp = compare_records(loaded, errors, prices=price_map, extra_dir=profiles_dir)

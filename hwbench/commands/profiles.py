@@ -139,7 +139,9 @@ def list_cmd(kind: str | None, provider: str | None, search: str | None, profile
             t.add_row(_e(m.name), _e(m.arch), fmt_params(m.params), str(m.n_layer), _fmt(m.context_length), moe)
         out.print(t)
     else:
-        provs = {p.strip().lower() for p in provider.split(",") if p.strip()} if provider else None
+        provs = {p.strip().lower() for p in provider.split(",") if p.strip()} if provider is not None else None
+        if provs is not None and not provs:
+            raise BadInput(f"--provider {provider!r} names no provider; e.g. --provider aws,runpod")
         il = [
             i
             for i in load_instances(profiles_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 
@@ -11,10 +12,12 @@ from hwbench.quant import accepted_quants_text
 
 
 def _providers(text: str | None) -> list[str] | None:
-    if not text:
+    if text is None:
         return None
     out = [p.strip().lower() for p in text.split(",") if p.strip()]
-    return out or None
+    if not out:
+        raise BadInput(f"--provider {text!r} names no provider; e.g. --provider aws,runpod")
+    return out
 
 
 def _fmt_num(v: float | None, nd: int = 1) -> str:
@@ -84,10 +87,10 @@ def recommend(
 
     if context < 1:
         raise BadInput(f"--context {context} must be a positive number of tokens")
-    if target < 0:
-        raise BadInput(f"--tokens-per-s {target:g} must be 0 (any speed) or more")
-    if max_usd_hour is not None and max_usd_hour <= 0:
-        raise BadInput(f"--max-usd-hour {max_usd_hour:g} must be positive")
+    if not math.isfinite(target) or target < 0:
+        raise BadInput(f"--tokens-per-s {target:g} must be 0 (any speed) or a positive number")
+    if max_usd_hour is not None and (not math.isfinite(max_usd_hour) or max_usd_hour <= 0):
+        raise BadInput(f"--max-usd-hour {max_usd_hour:g} must be a positive number of USD")
     if not 1 <= max_gpus <= 64:
         raise BadInput(f"--max-gpus {max_gpus} must be 1..64")
     if limit < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -71,17 +72,17 @@ def report(
         raise BadInput(f"-o {output!r}: unknown file type; use .html, .md, .csv or .json")
     if context < 256:
         raise BadInput(f"--context {context} must be at least 256 tokens")
-    if target_tokens_per_s < 0:
-        raise BadInput(f"--target-tokens-per-s {target_tokens_per_s:g} must be 0 (any speed) or more")
+    if not math.isfinite(target_tokens_per_s) or target_tokens_per_s < 0:
+        raise BadInput(f"--target-tokens-per-s {target_tokens_per_s:g} must be 0 (any speed) or a positive number")
     model_list = parse_models(models)
 
     from hwbench.report.records import load_records
 
     loaded, errors = load_records(list(results))
-    for e in errors:
-        click.echo(f"hwbench: warning: result file not used: {e}", err=True)
     if results and not loaded:
         raise BadInput(f"none of the {len(results)} result file(s) could be read: " + "; ".join(str(e) for e in errors))
+    for e in errors:
+        click.echo(f"hwbench: warning: result file not used: {e}", err=True)
 
     if fmt != "html":
         from hwbench.report.records import LoadedRecord
