@@ -246,11 +246,165 @@ def baseline_errors(rows: list[Row]) -> list[float]:
     return out
 
 
+# --- part (b): this machine, CPU, synthetic models ---------------------------------------------
+
+LOCAL_SHAPES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
+    ("llama-0.1b-mha", dict(arch="llama", n_layer=12, n_embd=768, n_head=12, n_head_kv=12, n_ff=2048, vocab=32000), ("Q4_0", "Q8_0", "F16")),
+    ("qwen2.5-0.5b shape", dict(model="qwen2.5-0.5b"), ("Q4_K_M", "Q8_0")),
+    ("llama-3.2-1b shape", dict(model="llama-3.2-1b"), ("Q4_K_M",)),
+    ("qwen3moe-small", dict(arch="qwen3moe", n_layer=6, n_embd=1024, n_head=16, n_head_kv=4, head_dim=64, n_ff=2816, n_ff_exp=512,
+                            n_expert=16, n_expert_used=4, vocab=32000), ("Q8_0",)),
+]
+
+
+def measure_cpu_bandwidth_gbps(threads: int) -> float:
+    """Read bandwidth as `hwbench bench --micro` measures it: sum of a 512 MiB fp32 tensor, best of 7."""
+    import time
+
+    import torch
+
+    torch.set_num_threads(threads)
+    a = torch.ones(128 * 2**20)
+    best = 1e9
+    for _ in range(7):
+        t0 = time.perf_counter()
+        a.sum()
+        best = min(best, time.perf_counter() - t0)
+    return a.numel() * 4 / best / 1e9
+
+
+def local_cases(threads: int, n_prompt: int, n_gen: int, reps: int, workdir: Path, log=print) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+
+    from hwbench.bench.synth import write_synthetic
+    from hwbench.detect import detect_all
+    from hwbench.estimate import estimate_fit
+    from hwbench.hardware import cpu_peak_tflops
+    from hwbench.resolve import resolve_model
+    from hwbench.schema import EstimateSettings, HardwareTarget
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from accuracy_memory import Shape, spec_for
+
+    host = detect_all(quick=True)
+    bw = measure_cpu_bandwidth_gbps(threads)
+    cores = min(threads, host.cpu.physical_cores or threads)
+    tflops = cpu_peak_tflops(cores, host.cpu.max_mhz, host.cpu.flags, host.cpu.arch)
+    log(f"measured CPU read bandwidth {bw:.1f} GB/s ({threads} threads); fp32 peak {tflops:.3f} TFLOPS ({cores} cores)")
+    hw = HardwareTarget(label="this machine", ram_bytes=host.memory.total_bytes or 2**34, cpu_bandwidth_gbps=bw,
+                        cpu_bandwidth_source="measured", cpu_tflops=tflops, cpu_cores=cores)
+    out: list[dict[str, Any]] = []
+    for key, kw, quants in LOCAL_SHAPES:
+        spec = spec_for(Shape(key, kw, quants))
+        for q in quants:
+            path = workdir / f"{key.split()[0]}-{q}.gguf"
+            write_synthetic(spec, q, path=path)
+            p = subprocess.run([sys.executable, str(ROOT / "scripts" / "_llama_speed_child.py"), str(path), str(threads), str(n_prompt),
+                                str(n_gen), str(reps)], capture_output=True, text=True)
+            line = next((ln for ln in p.stdout.splitlines() if ln.startswith("{")), None)
+            if line is None:
+                log(f"{key} {q}: llama.cpp failed ({p.returncode}) {p.stderr[-200:]}")
+                continue
+            meas = json.loads(line)
+            res = score_case(key, kw, q, hw, n_prompt, n_gen, meas)
+            out.append(res)
+            log(f"{key:22s} {q:7s} tg{n_gen}: pred {res['tg']['pred']:7.1f} meas {res['tg']['meas']:7.1f} ({res['tg']['err'] * 100:+.1f}%)  "
+                f"pp{n_prompt}: pred {res['pp']['pred']:7.1f} meas {res['pp']['meas']:7.1f} ({res['pp']['err'] * 100:+.1f}%)")
+            os.unlink(path)
+    return {"bandwidth_gbps": bw, "tflops": tflops, "threads": threads, "n_prompt": n_prompt, "n_gen": n_gen, "cases": out,
+            "cpu": host.cpu.model, "ram_bytes": hw.ram_bytes}
+
+
+def score_case(key: str, kw: dict[str, Any], q: str, hw: Any, n_prompt: int, n_gen: int, meas: dict[str, Any]) -> dict[str, Any]:
+    """Estimator prediction for one measured case (same tensors as the synthetic file)."""
+    from hwbench.estimate import estimate_fit
+    from hwbench.estimate.fit import tensors_for
+    from hwbench.quant import parse_quant
+    from hwbench.schema import EstimateSettings
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from accuracy_memory import Shape, spec_for
+
+    spec = spec_for(Shape(key, kw, (q,)))
+    quant = parse_quant(q)
+    res: dict[str, Any] = {"model": key, "quant": q, "kw": kw, "raw": meas}
+    for kind, n in (("tg", n_gen), ("pp", n_prompt)):
+        st = EstimateSettings(context=n, kv_type="f16", flash_attn=True, ubatch=512, batch=max(n, 512), gpu_layers=0)
+        e = estimate_fit(spec, quant, st, hw, tensors=tensors_for(spec, quant), follow_ups=False)
+        pred = e.speed.generation_tokens_per_s if kind == "tg" else e.speed.prompt_tokens_per_s
+        m = max(meas[f"{kind}_tps"])  # best repetition: the machine is shared, contention only slows
+        res[kind] = {"pred": pred, "meas": m, "err": (pred - m) / m, "samples": meas[f"{kind}_tps"]}
+    return res
+
+
+def rescore(saved: dict[str, Any]) -> dict[str, Any]:
+    from hwbench.schema import HardwareTarget
+
+    hw = HardwareTarget(label="this machine", ram_bytes=saved.get("ram_bytes", 2**34), cpu_bandwidth_gbps=saved["bandwidth_gbps"],
+                        cpu_bandwidth_source="measured", cpu_tflops=saved["tflops"], cpu_cores=saved["threads"])
+    cases = [score_case(c["model"], c["kw"], c["quant"], hw, saved["n_prompt"], saved["n_gen"], c["raw"]) for c in saved["cases"]]
+    return {**saved, "cases": cases}
+
+
+def local_markdown(res: dict[str, Any], cmd: str) -> str:
+    cases = res["cases"]
+    tg = [c["tg"]["err"] for c in cases]
+    pp = [c["pp"]["err"] for c in cases]
+    lines = [
+        "## Tokens/s on this machine: estimate vs llama.cpp (CPU, synthetic models)",
+        "",
+        f"Regenerate: `{cmd}`. CPU: {res['cpu']}, {res['threads']} threads; read bandwidth measured as",
+        f"`hwbench bench --micro` does (torch sum of 512 MiB, best of 7): **{res['bandwidth_gbps']:.1f} GB/s**; fp32 peak",
+        f"{res['tflops']:.3f} TFLOPS (cores x clock x SIMD). llama.cpp: tg{res['n_gen']} and pp{res['n_prompt']}, flash",
+        "attention on, best of the repetitions (the machine is shared with other jobs; contention only slows).",
+        "",
+        f"Median abs error: generation **{med_abs(tg) * 100:.1f}%** (worst {max(abs(e) for e in tg) * 100:.1f}%), "
+        f"prompt **{med_abs(pp) * 100:.1f}%** (worst {max(abs(e) for e in pp) * 100:.1f}%), {len(cases)} models.",
+        "",
+        "| model | quant | tg pred | tg measured | error | pp pred | pp measured | error |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cases:
+        lines.append(
+            f"| {c['model']} | {c['quant']} | {c['tg']['pred']:.1f} | {c['tg']['meas']:.1f} | {c['tg']['err'] * 100:+.1f}% | "
+            f"{c['pp']['pred']:.1f} | {c['pp']['meas']:.1f} | {c['pp']['err'] * 100:+.1f}% |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--fit", action="store_true", help="print the constants fitted on all rows")
+    ap.add_argument("--local", action="store_true", help="part (b): measure llama.cpp on this machine's CPU instead")
+    ap.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1: immune to other jobs on a shared machine)")
+    ap.add_argument("--save", type=Path, help="--local: save the measurements (JSON) here")
+    ap.add_argument("--reuse", type=Path, help="--local: re-score saved measurements with the current estimator")
     a = ap.parse_args()
+    if a.local:
+        import json
+        import tempfile
+
+        if a.reuse and a.reuse.exists():
+            res = rescore(json.loads(a.reuse.read_text()))
+        else:
+            with tempfile.TemporaryDirectory(prefix="hwbench-speed-") as d:
+                res = local_cases(a.threads, 256, 32, 3, Path(d))
+        if a.save:
+            a.save.write_text(json.dumps(res, indent=1))
+        tg = [c["tg"]["err"] for c in res["cases"]]
+        pp = [c["pp"]["err"] for c in res["cases"]]
+        print(f"\nthis machine: generation median abs error {med_abs(tg) * 100:.1f}%, prompt {med_abs(pp) * 100:.1f}%")
+        (ROOT / "docs").mkdir(exist_ok=True)
+        if not a.no_doc:
+            sys.path.insert(0, str(ROOT / "scripts"))
+            from accuracy_memory import write_section
+
+            write_section(ROOT / "docs" / "accuracy.md", local_markdown(res, "python scripts/accuracy_speed.py --local"), "speed-local")
+        print(json.dumps({k: v for k, v in res.items() if k != "cases"}))
+        return 0
     rows = load_rows()
     for r in rows:
         predict(r)

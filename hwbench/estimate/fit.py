@@ -217,7 +217,7 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
     out_read = ctx.layout.output_bytes(on_gpu=True)
     active = _active_nonembed_params(m)
     flops_layer = 2 * active / L  # matmul flops per token per layer
-    flops_out = 2 * m.vocab * m.n_embd
+    flops_out = 0.0  # prompt processing computes logits for the last token only (llama-bench, servers)
     depth = max(1, s.context // 2)
     attn_flops_layer = 4 * depth * m.n_head * m.k_head_dim
     kv_tok = [mem.kv_bytes_layer(m, s, i) / max(1, mem.kv_cells(m, s, i)) for i in range(L)]

@@ -56,8 +56,8 @@ BACKENDS: dict[str, BackendConstants] = {
     "cuda": BackendConstants(
         bw_efficiency=0.80,
         layer_overhead_s=220e-6,
-        flops_efficiency=0.54,
-        flops_efficiency_quant=0.38,
+        flops_efficiency=0.49,
+        flops_efficiency_quant=0.35,
         attn_efficiency=0.5,
         bytes_per_sm_clock=7.0,
         overlap_p=3.0,
@@ -69,7 +69,7 @@ BACKENDS: dict[str, BackendConstants] = {
         bw_efficiency=0.78,
         layer_overhead_s=300e-6,
         flops_efficiency=0.75,
-        flops_efficiency_quant=0.60,
+        flops_efficiency_quant=0.57,
         attn_efficiency=0.45,
         overlap_p=3.0,
         kv_efficiency=0.15,
@@ -79,7 +79,9 @@ BACKENDS: dict[str, BackendConstants] = {
     "sycl": BackendConstants(bw_efficiency=0.55, layer_overhead_s=300e-6, flops_efficiency=0.30, flops_efficiency_quant=0.25, attn_efficiency=0.10, overlap_p=3.0),
     "vulkan": BackendConstants(bw_efficiency=0.65, layer_overhead_s=250e-6, flops_efficiency=0.35, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0),
     # CPU: against the *measured* (or assumed) memory read bandwidth and the fp32 peak of all cores
-    "cpu": BackendConstants(bw_efficiency=0.75, layer_overhead_s=20e-6, flops_efficiency=0.50, token_overhead_s=0.2e-3),
+    # measured on this project's 2-core AMD EPYC VPS, 1 thread (docs/accuracy.md, scripts/accuracy_speed.py --local):
+    # flops_efficiency > 0.5 because llama.cpp's repacked int8 (VNNI) kernels beat the fp32 FMA peak it is taken against
+    "cpu": BackendConstants(bw_efficiency=0.82, layer_overhead_s=20e-6, flops_efficiency=0.88, token_overhead_s=0.2e-3),
 }
 
 PCIE_GBPS_DEFAULT = 25.0  # effective host->device copy (PCIe 4.0 x16), assumed
