@@ -22,8 +22,22 @@ def _label(s: object, limit: int = MAX_LABEL) -> str:
     return t.replace("$", r"\$")  # no mathtext: a '$' in a name is a dollar sign
 
 
+def _keep_matplotlib_cache_in_ours() -> None:
+    """matplotlib writes a font cache under ~/.cache/matplotlib: keep it in hwbench's cache dir
+    (hwbench writes nowhere but its own dirs and the paths it is given). Must run before import."""
+    import os
+
+    if "MPLCONFIGDIR" not in os.environ:
+        from hwbench.paths import cache_dir
+
+        d = cache_dir() / "matplotlib"
+        d.mkdir(parents=True, exist_ok=True)
+        os.environ["MPLCONFIGDIR"] = str(d)
+
+
 def _figure(width_in: float, height_in: float) -> tuple[Any, Any]:
     """A Figure with one Axes, without pyplot (no global state, no GUI backend, faster import)."""
+    _keep_matplotlib_cache_in_ours()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
