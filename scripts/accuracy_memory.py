@@ -57,32 +57,85 @@ def shapes(quick: bool) -> list[Shape]:
         # Gemma-2-like: gemma2 arch, 256k vocab, head_dim 256, sliding window 1024 on every other layer
         Shape(
             "gemma2-like (256k vocab, SWA)",
-            dict(arch="gemma2", n_layer=6, n_embd=1024, n_head=8, n_head_kv=4, head_dim=256, n_ff=4096, vocab=256000,
-                 tied_embeddings=True, sliding_window=1024, swa_period=2),
+            dict(
+                arch="gemma2",
+                n_layer=6,
+                n_embd=1024,
+                n_head=8,
+                n_head_kv=4,
+                head_dim=256,
+                n_ff=4096,
+                vocab=256000,
+                tied_embeddings=True,
+                sliding_window=1024,
+                swa_period=2,
+            ),
             ("Q4_K_M", "Q8_0"),
         ),
         # small MoE (qwen3moe: 16 experts, 4 used)
         Shape(
             "qwen3moe-small (16 experts)",
-            dict(arch="qwen3moe", n_layer=6, n_embd=1024, n_head=16, n_head_kv=4, head_dim=64, n_ff=2816, n_ff_exp=512,
-                 n_expert=16, n_expert_used=4, vocab=32000),
+            dict(
+                arch="qwen3moe",
+                n_layer=6,
+                n_embd=1024,
+                n_head=16,
+                n_head_kv=4,
+                head_dim=64,
+                n_ff=2816,
+                n_ff_exp=512,
+                n_expert=16,
+                n_expert_used=4,
+                vocab=32000,
+            ),
             ("Q4_K_M", "Q8_0"),
         ),
         # held out: shapes added after the compute-buffer constants were fitted
         Shape("qwen2.5-1.5b (real shape, held out)", dict(model="qwen2.5-1.5b"), ("Q4_K_M",), contexts=(512, 8192, 32768)),
         Shape(
             "mixtral-like tiny MoE (held out)",
-            dict(arch="llama", n_layer=4, n_embd=768, n_head=12, n_head_kv=4, n_ff=2048, n_ff_exp=2048, n_expert=8,
-                 n_expert_used=2, vocab=32000),
-            ("Q4_K_M",), contexts=(512, 8192, 32768),
+            dict(
+                arch="llama",
+                n_layer=4,
+                n_embd=768,
+                n_head=12,
+                n_head_kv=4,
+                n_ff=2048,
+                n_ff_exp=2048,
+                n_expert=8,
+                n_expert_used=2,
+                vocab=32000,
+            ),
+            ("Q4_K_M",),
+            contexts=(512, 8192, 32768),
         ),
     ]
     if quick:
         return [
-            Shape("llama-tiny-gqa", dict(arch="llama", n_layer=4, n_embd=512, n_head=8, n_head_kv=2, n_ff=1536, vocab=8192),
-                  ("Q4_K_M", "Q8_0"), contexts=(512, 8192)),
-            Shape("gemma2-tiny (SWA)", dict(arch="gemma2", n_layer=4, n_embd=512, n_head=4, n_head_kv=2, head_dim=128, n_ff=1024,
-                  vocab=32000, tied_embeddings=True, sliding_window=512, swa_period=2), ("Q4_K_M",), contexts=(512, 4096)),
+            Shape(
+                "llama-tiny-gqa",
+                dict(arch="llama", n_layer=4, n_embd=512, n_head=8, n_head_kv=2, n_ff=1536, vocab=8192),
+                ("Q4_K_M", "Q8_0"),
+                contexts=(512, 8192),
+            ),
+            Shape(
+                "gemma2-tiny (SWA)",
+                dict(
+                    arch="gemma2",
+                    n_layer=4,
+                    n_embd=512,
+                    n_head=4,
+                    n_head_kv=2,
+                    head_dim=128,
+                    n_ff=1024,
+                    vocab=32000,
+                    tied_embeddings=True,
+                    sliding_window=512,
+                    swa_period=2,
+                ),
+                ("Q4_K_M",),
+                contexts=(512, 4096),
+            ),
         ]
     return out
 
@@ -214,7 +267,9 @@ def line(c: Case) -> str:
     head = f"{c.shape:30s} {c.quant:7s} ctx={s['ctx']:<6d} fa={'on ' if s['fa'] else 'off'} ub={s['ub']:<4d} kv={s['kv']:5s}"
     if c.error:
         return f"{head} ERROR {c.error}"
-    parts = [f"{k}={_mib(c.pred[k])}/{_mib(c.meas[k])}({rel(c.pred[k], c.meas[k]) * 100:+.1f}%)" for k in ("weights", "kv", "compute", "total")]
+    parts = [
+        f"{k}={_mib(c.pred[k])}/{_mib(c.meas[k])}({rel(c.pred[k], c.meas[k]) * 100:+.1f}%)" for k in ("weights", "kv", "compute", "total")
+    ]
     return f"{head} {' '.join(parts)} {'ok' if c.ok else 'MISS'}"
 
 
@@ -267,7 +322,10 @@ def markdown(cases: list[Case], cmd: str) -> str:
         if c.error:
             lines.append(f"{head} error: {c.error[:80]} | | | | |")
             continue
-        cells = [f"{_mib(c.pred[k])} / {_mib(c.meas[k])} ({rel(c.pred[k], c.meas[k]) * 100:+.1f}%)" for k in ("weights", "kv", "compute", "total")]
+        cells = [
+            f"{_mib(c.pred[k])} / {_mib(c.meas[k])} ({rel(c.pred[k], c.meas[k]) * 100:+.1f}%)"
+            for k in ("weights", "kv", "compute", "total")
+        ]
         lines.append(f"{head} {' | '.join(cells)} | {'yes' if c.ok else '**no**'} |")
     return "\n".join(lines) + "\n"
 

@@ -108,7 +108,9 @@ def predict(row: Row) -> None:
     base = HardwareTarget(label="published", ram_bytes=512 * 2**30, cpu_bandwidth_gbps=50.0, cpu_tflops=1.0)
     hw = apply_what_if(base, gpu=prof.name, gpus=row.n_gpus, ram_bytes=(mem_gib * 2**30 if mem_gib else None))
     if core_frac != 1.0:
-        hw.gpus = [g.model_copy(update={"fp16_tflops": (g.fp16_tflops or 0) * core_frac, "memory_bytes": (mem_gib or 0) * 2**30}) for g in hw.gpus]
+        hw.gpus = [
+            g.model_copy(update={"fp16_tflops": (g.fp16_tflops or 0) * core_frac, "memory_bytes": (mem_gib or 0) * 2**30}) for g in hw.gpus
+        ]
     spec = get_model(MODELS[row.model])
     s = EstimateSettings(context=row.n_tokens, kv_type="f16", flash_attn=False, batch=2048, ubatch=512)
     captured: dict[str, Any] = {}
@@ -159,7 +161,14 @@ def med_abs(errs: list[float]) -> float:
 
 def split(rows: list[Row]) -> tuple[set[str], set[str]]:
     """Two halves of the GPU models (alternating in order of bandwidth), each with both backends' rows where possible."""
-    names = sorted({r.profile for r in rows}, key=lambda n: min(sh.bandwidth_gbps for r in rows if r.profile == n for sh in r.shares[:1]) if any(r.shares for r in rows if r.profile == n) else 0)
+    names = sorted(
+        {r.profile for r in rows},
+        key=lambda n: (
+            min(sh.bandwidth_gbps for r in rows if r.profile == n for sh in r.shares[:1])
+            if any(r.shares for r in rows if r.profile == n)
+            else 0
+        ),
+    )
     a = {n for i, n in enumerate(names) if i % 2 == 0}
     return a, set(names) - a
 
@@ -249,11 +258,30 @@ def baseline_errors(rows: list[Row]) -> list[float]:
 # --- part (b): this machine, CPU, synthetic models ---------------------------------------------
 
 LOCAL_SHAPES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
-    ("llama-0.1b-mha", dict(arch="llama", n_layer=12, n_embd=768, n_head=12, n_head_kv=12, n_ff=2048, vocab=32000), ("Q4_0", "Q8_0", "F16")),
+    (
+        "llama-0.1b-mha",
+        dict(arch="llama", n_layer=12, n_embd=768, n_head=12, n_head_kv=12, n_ff=2048, vocab=32000),
+        ("Q4_0", "Q8_0", "F16"),
+    ),
     ("qwen2.5-0.5b shape", dict(model="qwen2.5-0.5b"), ("Q4_K_M", "Q8_0")),
     ("llama-3.2-1b shape", dict(model="llama-3.2-1b"), ("Q4_K_M",)),
-    ("qwen3moe-small", dict(arch="qwen3moe", n_layer=6, n_embd=1024, n_head=16, n_head_kv=4, head_dim=64, n_ff=2816, n_ff_exp=512,
-                            n_expert=16, n_expert_used=4, vocab=32000), ("Q8_0",)),
+    (
+        "qwen3moe-small",
+        dict(
+            arch="qwen3moe",
+            n_layer=6,
+            n_embd=1024,
+            n_head=16,
+            n_head_kv=4,
+            head_dim=64,
+            n_ff=2816,
+            n_ff_exp=512,
+            n_expert=16,
+            n_expert_used=4,
+            vocab=32000,
+        ),
+        ("Q8_0",),
+    ),
 ]
 
 
@@ -280,10 +308,8 @@ def local_cases(threads: int, n_prompt: int, n_gen: int, reps: int, workdir: Pat
 
     from hwbench.bench.synth import write_synthetic
     from hwbench.detect import detect_all
-    from hwbench.estimate import estimate_fit
     from hwbench.hardware import cpu_peak_tflops
-    from hwbench.resolve import resolve_model
-    from hwbench.schema import EstimateSettings, HardwareTarget
+    from hwbench.schema import HardwareTarget
 
     sys.path.insert(0, str(ROOT / "scripts"))
     from accuracy_memory import Shape, spec_for
@@ -293,16 +319,33 @@ def local_cases(threads: int, n_prompt: int, n_gen: int, reps: int, workdir: Pat
     cores = min(threads, host.cpu.physical_cores or threads)
     tflops = cpu_peak_tflops(cores, host.cpu.max_mhz, host.cpu.flags, host.cpu.arch)
     log(f"measured CPU read bandwidth {bw:.1f} GB/s ({threads} threads); fp32 peak {tflops:.3f} TFLOPS ({cores} cores)")
-    hw = HardwareTarget(label="this machine", ram_bytes=host.memory.total_bytes or 2**34, cpu_bandwidth_gbps=bw,
-                        cpu_bandwidth_source="measured", cpu_tflops=tflops, cpu_cores=cores)
+    hw = HardwareTarget(
+        label="this machine",
+        ram_bytes=host.memory.total_bytes or 2**34,
+        cpu_bandwidth_gbps=bw,
+        cpu_bandwidth_source="measured",
+        cpu_tflops=tflops,
+        cpu_cores=cores,
+    )
     out: list[dict[str, Any]] = []
     for key, kw, quants in LOCAL_SHAPES:
         spec = spec_for(Shape(key, kw, quants))
         for q in quants:
             path = workdir / f"{key.split()[0]}-{q}.gguf"
             write_synthetic(spec, q, path=path)
-            p = subprocess.run([sys.executable, str(ROOT / "scripts" / "_llama_speed_child.py"), str(path), str(threads), str(n_prompt),
-                                str(n_gen), str(reps)], capture_output=True, text=True)
+            p = subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "scripts" / "_llama_speed_child.py"),
+                    str(path),
+                    str(threads),
+                    str(n_prompt),
+                    str(n_gen),
+                    str(reps),
+                ],
+                capture_output=True,
+                text=True,
+            )
             line = next((ln for ln in p.stdout.splitlines() if ln.startswith("{")), None)
             if line is None:
                 log(f"{key} {q}: llama.cpp failed ({p.returncode}) {p.stderr[-200:]}")
@@ -310,11 +353,21 @@ def local_cases(threads: int, n_prompt: int, n_gen: int, reps: int, workdir: Pat
             meas = json.loads(line)
             res = score_case(key, kw, q, hw, n_prompt, n_gen, meas)
             out.append(res)
-            log(f"{key:22s} {q:7s} tg{n_gen}: pred {res['tg']['pred']:7.1f} meas {res['tg']['meas']:7.1f} ({res['tg']['err'] * 100:+.1f}%)  "
-                f"pp{n_prompt}: pred {res['pp']['pred']:7.1f} meas {res['pp']['meas']:7.1f} ({res['pp']['err'] * 100:+.1f}%)")
+            log(
+                f"{key:22s} {q:7s} tg{n_gen}: pred {res['tg']['pred']:7.1f} meas {res['tg']['meas']:7.1f} ({res['tg']['err'] * 100:+.1f}%)  "
+                f"pp{n_prompt}: pred {res['pp']['pred']:7.1f} meas {res['pp']['meas']:7.1f} ({res['pp']['err'] * 100:+.1f}%)"
+            )
             os.unlink(path)
-    return {"bandwidth_gbps": bw, "tflops": tflops, "threads": threads, "n_prompt": n_prompt, "n_gen": n_gen, "cases": out,
-            "cpu": host.cpu.model, "ram_bytes": hw.ram_bytes}
+    return {
+        "bandwidth_gbps": bw,
+        "tflops": tflops,
+        "threads": threads,
+        "n_prompt": n_prompt,
+        "n_gen": n_gen,
+        "cases": out,
+        "cpu": host.cpu.model,
+        "ram_bytes": hw.ram_bytes,
+    }
 
 
 def score_case(key: str, kw: dict[str, Any], q: str, hw: Any, n_prompt: int, n_gen: int, meas: dict[str, Any]) -> dict[str, Any]:
@@ -342,8 +395,14 @@ def score_case(key: str, kw: dict[str, Any], q: str, hw: Any, n_prompt: int, n_g
 def rescore(saved: dict[str, Any]) -> dict[str, Any]:
     from hwbench.schema import HardwareTarget
 
-    hw = HardwareTarget(label="this machine", ram_bytes=saved.get("ram_bytes", 2**34), cpu_bandwidth_gbps=saved["bandwidth_gbps"],
-                        cpu_bandwidth_source="measured", cpu_tflops=saved["tflops"], cpu_cores=saved["threads"])
+    hw = HardwareTarget(
+        label="this machine",
+        ram_bytes=saved.get("ram_bytes", 2**34),
+        cpu_bandwidth_gbps=saved["bandwidth_gbps"],
+        cpu_bandwidth_source="measured",
+        cpu_tflops=saved["tflops"],
+        cpu_cores=saved["threads"],
+    )
     cases = [score_case(c["model"], c["kw"], c["quant"], hw, saved["n_prompt"], saved["n_gen"], c["raw"]) for c in saved["cases"]]
     return {**saved, "cases": cases}
 
@@ -410,7 +469,9 @@ def main() -> int:
         predict(r)
     for r in rows:
         flag = "" if r.verdict == "gpu" else f"  [verdict {r.verdict}]"
-        print(f"{r.hardware:34s} {r.model:17s} {r.quant:7s} {r.test:7s} pred {r.predicted:8.1f} meas {r.measured:8.1f} {r.err * 100:+6.1f}%{flag}")
+        print(
+            f"{r.hardware:34s} {r.model:17s} {r.quant:7s} {r.test:7s} pred {r.predicted:8.1f} meas {r.measured:8.1f} {r.err * 100:+6.1f}%{flag}"
+        )
     tg = [r for r in rows if r.kind == "tg"]
     pp = [r for r in rows if r.kind == "pp"]
     print(f"\ngeneration: median abs error {med_abs([r.err for r in tg]) * 100:.1f}% over {len(tg)} rows")
@@ -440,7 +501,11 @@ def main() -> int:
         sys.path.insert(0, str(ROOT / "scripts"))
         from accuracy_memory import write_section
 
-        write_section(ROOT / "docs" / "accuracy.md", markdown(rows, {"splits": splits, "baseline": base}, "python scripts/accuracy_speed.py"), "speed-published")
+        write_section(
+            ROOT / "docs" / "accuracy.md",
+            markdown(rows, {"splits": splits, "baseline": base}, "python scripts/accuracy_speed.py"),
+            "speed-published",
+        )
     return 0
 
 

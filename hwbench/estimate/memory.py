@@ -29,10 +29,34 @@ MiB = 2**20
 GiB = 2**30
 
 KV_PAD = 256  # llama.cpp pads the KV cache size to a multiple of 256 cells
-KV_TYPES = {"f16": "F16", "f32": "F32", "bf16": "BF16", "q8_0": "Q8_0", "q4_0": "Q4_0", "q4_1": "Q4_1", "q5_0": "Q5_0", "q5_1": "Q5_1", "iq4_nl": "IQ4_NL"}
+KV_TYPES = {
+    "f16": "F16",
+    "f32": "F32",
+    "bf16": "BF16",
+    "q8_0": "Q8_0",
+    "q4_0": "Q4_0",
+    "q4_1": "Q4_1",
+    "q5_0": "Q5_0",
+    "q5_1": "Q5_1",
+    "iq4_nl": "IQ4_NL",
+}
 
-# Runtime context per GPU, in device memory (assumed; CUDA context + cuBLAS/hipBLAS workspaces as
-# seen in nvidia-smi for a llama.cpp process before any buffer is allocated).
+# Runtime context per GPU, in device memory: not a llama.cpp buffer, so llama.cpp never logs it.
+# ggml/src/ggml-cuda/ggml-cuda.cu creates one CUDA context per device it uses, a cuBLAS handle per
+# device and stream (cublasCreate: workspace allocated lazily on first GEMM) and a memory pool
+# (ggml_cuda_pool_vmm / _leg) that grows to the largest temporary a kernel asked for (dequantized
+# weight tiles for cuBLAS GEMM with quantized weights). The sizes are assumed from what nvidia-smi
+# typically shows for a llama.cpp process before its buffers exist (the CUDA context alone is
+# 250-500 MiB depending on driver and GPU). Metal: no separate context (the buffers are shared RAM).
+#
+# Per-device buffers with a layer split (src/llama-context.cpp, sched_reserve / graph_reserve): the
+# scheduler splits the graph by the backend of each layer's weights and reserves one compute buffer
+# per backend, sized by that backend's own splits: each GPU holding layers gets the per-layer peak
+# (compute_bytes with_layers=True), the one holding the output layer also the logits phase; the host
+# gets a "CUDA_Host" (pinned) compute buffer for the token-embedding lookup and graph inputs even
+# when every layer is offloaded (compute_bytes with neither). The output buffer (logits kept between
+# calls) is also allocated in pinned host memory when a GPU is used (llama-context.cpp,
+# output_reserve: the host buffer type of the first GPU device) -- same size, it counts against RAM.
 GPU_CONTEXT_BYTES = {"cuda": 400 * MiB, "rocm": 450 * MiB, "sycl": 400 * MiB, "vulkan": 250 * MiB, "metal": 0}
 # Host memory the OS and the llama.cpp process itself need besides the buffers (assumed).
 HOST_PROCESS_BYTES = 200 * MiB

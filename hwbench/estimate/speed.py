@@ -64,7 +64,9 @@ BACKENDS: dict[str, BackendConstants] = {
         kv_efficiency=0.34,
         attn_bytes_per_flop=0.06,
     ),
-    "rocm": BackendConstants(bw_efficiency=0.70, layer_overhead_s=250e-6, flops_efficiency=0.40, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0),
+    "rocm": BackendConstants(
+        bw_efficiency=0.70, layer_overhead_s=250e-6, flops_efficiency=0.40, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0
+    ),
     "metal": BackendConstants(
         bw_efficiency=0.78,
         layer_overhead_s=300e-6,
@@ -76,8 +78,12 @@ BACKENDS: dict[str, BackendConstants] = {
         dequant_flops_per_byte=50.0,
         attn_bytes_per_flop=0.1,
     ),
-    "sycl": BackendConstants(bw_efficiency=0.55, layer_overhead_s=300e-6, flops_efficiency=0.30, flops_efficiency_quant=0.25, attn_efficiency=0.10, overlap_p=3.0),
-    "vulkan": BackendConstants(bw_efficiency=0.65, layer_overhead_s=250e-6, flops_efficiency=0.35, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0),
+    "sycl": BackendConstants(
+        bw_efficiency=0.55, layer_overhead_s=300e-6, flops_efficiency=0.30, flops_efficiency_quant=0.25, attn_efficiency=0.10, overlap_p=3.0
+    ),
+    "vulkan": BackendConstants(
+        bw_efficiency=0.65, layer_overhead_s=250e-6, flops_efficiency=0.35, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0
+    ),
     # CPU: against the *measured* (or assumed) memory read bandwidth and the fp32 peak of all cores
     # measured on this project's 2-core AMD EPYC VPS, 1 thread (docs/accuracy.md, scripts/accuracy_speed.py --local):
     # flops_efficiency > 0.5 because llama.cpp's repacked int8 (VNNI) kernels beat the fp32 FMA peak it is taken against

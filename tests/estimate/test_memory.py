@@ -1,0 +1,165 @@
+"""Hand-checked numbers for every memory formula (hwbench/estimate/memory.py).
+
+The compute-buffer anchors at the bottom are sizes llama.cpp itself logged (`CPU compute buffer
+size`) for synthetic models of those shapes (scripts/accuracy_memory.py, docs/accuracy.md), so the
+formulas are pinned to reality without running llama.cpp here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hwbench.arch import model_tensors
+from hwbench.estimate import memory as mem
+from hwbench.profiles import get_model
+from hwbench.schema import EstimateSettings, ModelSpec
+
+MiB, GiB = 2**20, 2**30
+
+
+def S(ctx: int, fa: bool = True, ub: int = 512, kv: str = "f16") -> EstimateSettings:
+    return EstimateSettings(context=ctx, flash_attn=fa, ubatch=ub, batch=2048, kv_type=kv)
+
+
+def test_kv_cache_llama_3_1_70b_8k_is_2_5_gib() -> None:
+    m = get_model("llama-3.1-70b")
+    s = S(8192)
+    total = sum(mem.kv_bytes_layer(m, s, i) for i in range(m.n_layer))
+    # 80 layers x 8192 cells x (K + V) x 8 kv heads x 128 dims x 2 bytes
+    assert total == 80 * 8192 * 2 * 1024 * 2 == int(2.5 * GiB)
+
+
+def test_kv_cache_q8_0_rows_are_34_bytes_per_32() -> None:
+    m = get_model("llama-3.1-70b")
+    s = S(8192, kv="q8_0")
+    assert mem.kv_bytes_layer(m, s, 0) == 8192 * 2 * (1024 // 32 * 34)
+
+
+def test_kv_cells_padded_to_256() -> None:
+    m = get_model("llama-3-8b")
+    assert mem.kv_cells(m, S(1000), 0) == 1024
+    assert mem.kv_cells(m, S(512), 0) == 512
+    assert mem.kv_bytes_per_token(m, S(512)) == 32 * 2 * 1024 * 2  # 128 KiB per token of context
+
+
+def test_sliding_window_layers_keep_window_plus_ubatch() -> None:
+    m = get_model("gemma-2-9b")  # window 4096 on even layers, global on odd ones
+    s = S(32768)
+    assert mem.kv_cells(m, s, 0) == 4096 + 512
+    assert mem.kv_cells(m, s, 1) == 32768
+    assert mem.kv_cells_by_kind(m, s) == [32768, 4608]
+
+
+def test_mla_caches_the_latent_only() -> None:
+    m = get_model("deepseek-v3")
+    # kv_lora_rank 512 + rope 64 per token per layer, f16, no separate V
+    assert mem.kv_bytes_layer(m, S(4096), 0) == 4096 * 576 * 2
+
+
+def test_weight_layout_tied_embedding_is_copied_to_the_gpu_only() -> None:
+    m = get_model("llama-3.2-1b")
+    lay = mem.weight_layout(model_tensors(m, "Q8_0"), m.n_layer)
+    assert lay.tied
+    embd = 2048 * 128256 // 32 * 34
+    assert lay.input_bytes == embd
+    assert lay.output_bytes(on_gpu=False) == 2048 * 4  # just the norm: the host reuses the mapped embedding
+    assert lay.output_bytes(on_gpu=True) == 2048 * 4 + embd
+
+
+def test_compute_buffer_llama_3_8b_hand_checked() -> None:
+    m = get_model("llama-3-8b")
+    T = 512
+    u = 4096 * T * 4  # 8 MiB hidden state
+    q = 32 * 128 * T * 4  # 8 MiB queries
+    kc = 8 * 128 * T * 4  # 2 MiB new K rows (same for V)
+    f = 14336 * T * 4  # 28 MiB FFN width
+    logits = 128256 * T * 4  # 250.5 MiB
+    # no flash attention, 8k: f32 mask + KQ scores (8192 x 512 x 32 f32 = 512 MiB) dominate
+    mask = 8192 * T * 4
+    attn = mask + 8192 * T * 32 * 4 + 3 * u + 2 * q + 2 * kc
+    assert attn == 572 * MiB
+    assert mem.compute_bytes(m, S(8192, fa=False)) == attn
+    # flash attention: the output layer dominates (logits + 2 hidden states)
+    assert mem.compute_bytes(m, S(8192, fa=True)) == logits + 2 * u == int(266.5 * MiB)
+    # FFN phase with flash attention: f16 mask + up, gate, GLU + 4 hidden states (124 MiB)
+    assert mem.compute_bytes(m, S(8192, fa=True), with_output=False) == 8192 * T * 2 + 3 * f + 4 * u
+    # a backend holding no layers and no output (host of a fully offloaded model): embeddings + inputs
+    assert mem.compute_bytes(m, S(8192), with_output=False, with_layers=False) == u + T * 16
+
+
+def test_compute_buffer_scales_with_ubatch() -> None:
+    m = get_model("llama-3-8b")
+    assert mem.compute_bytes(m, S(8192, ub=256)) * 2 == mem.compute_bytes(m, S(8192, ub=512))
+    # a context shorter than the ubatch bounds the micro-batch
+    assert mem.compute_bytes(m, S(128, ub=512)) == mem.compute_bytes(m, S(128, ub=128))
+
+
+def _spec(**kw: object) -> ModelSpec:
+    from hwbench.arch import count_params
+
+    spec = ModelSpec(name="t", params=0, context_length=32768, **kw)  # type: ignore[arg-type]
+    return spec.model_copy(update={"params": count_params(spec)})
+
+
+# (shape, settings, llama.cpp's logged compute buffer in MiB) -- from scripts/accuracy_memory.py runs
+ANCHORS = [
+    (dict(model="qwen2.5-0.5b"), (32768, False, 512), 969.3),
+    (dict(model="qwen2.5-0.5b"), (8192, True, 512), 300.2),
+    (dict(model="llama-3.2-1b"), (32768, False, 512), 2134.0),
+    (dict(model="llama-3.2-3b"), (8192, False, 512), 434.0),
+    (dict(model="llama-3.2-3b"), (32768, True, 256), 131.2),
+    (
+        dict(
+            arch="gemma2",
+            n_layer=6,
+            n_embd=1024,
+            n_head=8,
+            n_head_kv=4,
+            head_dim=256,
+            n_ff=4096,
+            vocab=256000,
+            tied_embeddings=True,
+            sliding_window=1024,
+            swa_period=2,
+        ),
+        (32768, False, 512),
+        601.0,
+    ),
+    (
+        dict(
+            arch="qwen3moe",
+            n_layer=6,
+            n_embd=1024,
+            n_head=16,
+            n_head_kv=4,
+            head_dim=64,
+            n_ff=2816,
+            n_ff_exp=512,
+            n_expert=16,
+            n_expert_used=4,
+            vocab=32000,
+        ),
+        (32768, False, 512),
+        1099.0,
+    ),
+    (dict(arch="llama", n_layer=2, n_embd=512, n_ff=512, vocab=1024, n_head=32, n_head_kv=4, head_dim=128), (32768, True, 512), 51.01),
+    (dict(arch="llama", n_layer=2, n_embd=512, n_ff=8192, vocab=1024, n_head=8, n_head_kv=8), (8192, True, 512), 60.01),
+]
+
+
+@pytest.mark.parametrize(("shape", "setting", "measured_mib"), ANCHORS)
+def test_compute_buffer_matches_llama_cpp(shape: dict, setting: tuple, measured_mib: float) -> None:
+    m = get_model(shape["model"]) if "model" in shape else _spec(**shape)
+    ctx, fa, ub = setting
+    pred = mem.compute_bytes(m, S(ctx, fa=fa, ub=ub))
+    meas = measured_mib * MiB
+    assert abs(pred - meas) <= max(0.03 * meas, 16 * MiB), (pred / MiB, measured_mib)
+
+
+def test_output_buffer_and_reserves() -> None:
+    m = get_model("llama-3-8b")
+    assert mem.output_buffer_bytes(m) == 128256 * 4
+    assert mem.os_reserve_bytes(8 * GiB) == 1 * GiB  # at least 1 GiB
+    assert mem.os_reserve_bytes(512 * GiB) == 4 * GiB  # at most 4 GiB
+    assert mem.os_reserve_bytes(40 * GiB) == 2 * GiB  # 5%
+    assert mem.GPU_CONTEXT_BYTES["metal"] == 0

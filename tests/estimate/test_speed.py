@@ -1,0 +1,107 @@
+"""Hand-checked numbers for the speed formulas (hwbench/estimate/speed.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hwbench.estimate import speed as spd
+
+
+def test_matrix_tflops_architecture_rules() -> None:
+    # TechPowerUp lists FP16 = FP32 on GA10x/Ada: tensor cores do 4x that (3090: 142 TFLOPS dense FP16)
+    assert spd.matrix_tflops("NVIDIA GeForce RTX 3090", "cuda", 35.58) == pytest.approx(142.32)
+    assert spd.matrix_tflops("NVIDIA GeForce RTX 4090", "cuda", 82.58) == pytest.approx(330.32)
+    # GA100 lists FP16 = 4x FP32 (78 TFLOPS): tensor 312
+    assert spd.matrix_tflops("NVIDIA A100 PCIe 80 GB", "cuda", 77.97) == pytest.approx(311.88)
+    # T4 is listed at its tensor rate already
+    assert spd.matrix_tflops("NVIDIA Tesla T4", "cuda", 65.13) == pytest.approx(65.13)
+    # consumer Pascal: FP16 at 1/64, llama.cpp computes in FP32 (GTX 1080: 0.138 -> 8.9 TFLOPS)
+    assert spd.matrix_tflops("NVIDIA GeForce GTX 1080", "cuda", 0.1385) == pytest.approx(8.864)
+    # other vendors: the listed figure as is
+    assert spd.matrix_tflops("Apple M1 Max (32-core GPU)", "metal", 10.62) == 10.62
+    assert spd.gpu_arch("Apple M1", "metal") is None
+
+
+def test_bandwidth_cap_from_sm_concurrency() -> None:
+    c = spd.backend_constants("cuda")
+    # A100: 77.97 listed FP16 = 4 x 19.49 FP32 = 108 SMs x 1.41 GHz x 64 lanes x 2 -> 152.3 SM-GHz
+    sm_ghz = 77.97 * 1000 / (4 * 2 * 64)
+    assert sm_ghz == pytest.approx(152.3, abs=0.1)
+    assert spd.effective_bandwidth_gbps("NVIDIA A100 PCIe 80 GB", "cuda", 1940.0, 77.97) == pytest.approx(c.bytes_per_sm_clock * sm_ghz)
+    # RTX 3090: 82 SMs x 1.695 GHz = 139 SM-GHz: the cap is above its 936 GB/s, spec bandwidth wins
+    assert spd.effective_bandwidth_gbps("NVIDIA GeForce RTX 3090", "cuda", 936.2, 35.58) == 936.2
+    # no cap off CUDA
+    assert spd.effective_bandwidth_gbps("Apple M1 Max", "metal", 400.0, 10.62) == 400.0
+
+
+def _share(**kw: object) -> spd.DeviceShare:
+    base: dict[str, object] = dict(
+        name="NVIDIA GeForce RTX 3090",
+        backend="cuda",
+        bandwidth_gbps=936.2,
+        tflops=35.58,
+        layers=32,
+        weight_bytes_read=int(4.92e9),
+        kv_bytes_per_ctx_token=0,
+        flops_per_token=16e9,
+    )
+    base.update(kw)
+    return spd.DeviceShare(**base)  # type: ignore[arg-type]
+
+
+def test_generation_time_hand_checked() -> None:
+    c = spd.backend_constants("cuda")
+    t_mem = 4.92e9 / (c.bw_efficiency * 936.2e9)
+    t_floor = 32 * c.layer_overhead_s
+    expect = (t_mem**c.overlap_p + t_floor**c.overlap_p) ** (1 / c.overlap_p) + c.token_overhead_s
+    assert spd.generation_time_s([_share()], 0) == pytest.approx(expect)
+    # with the constants as committed: 8B Q4_K_M on a 3090 ~ 8.6 ms per token (measured 8.66 ms)
+    assert spd.generation_time_s([_share()], 0) == pytest.approx(8.6e-3, rel=0.03)
+
+
+def test_generation_kv_cache_read_at_depth() -> None:
+    c = spd.backend_constants("cuda")
+    kv = 32 * 2 * 1024 * 2  # 128 KiB per token of context
+    t0 = spd.generation_time_s([_share(layers=0)], 0)
+    t1 = spd.generation_time_s([_share(layers=0, kv_bytes_per_ctx_token=kv)], 4096)
+    assert t1 - t0 == pytest.approx(kv * 4096 / (c.kv_efficiency * 936.2e9))
+
+
+def test_layer_split_devices_add_up() -> None:
+    one = spd.generation_time_s([_share(layers=80, weight_bytes_read=int(42e9))], 0)
+    two = spd.generation_time_s([_share(layers=40, weight_bytes_read=int(21e9))] * 2, 0)
+    # two GPUs hold twice as much, they do not read twice as fast
+    assert two == pytest.approx(one, rel=0.05)
+    assert two >= one
+
+
+def test_small_model_on_fast_gpu_hits_the_dispatch_floor() -> None:
+    c = spd.backend_constants("cuda")
+    t = spd.generation_time_s([_share(weight_bytes_read=1000, bandwidth_gbps=3000.0)], 0)
+    assert t == pytest.approx(32 * c.layer_overhead_s + c.token_overhead_s, rel=1e-3)
+
+
+def test_prompt_time_hand_checked() -> None:
+    c = spd.backend_constants("cuda")
+    peak = 142.32e12
+    t = spd.prompt_time_per_token_s([_share(quantized=False)])
+    assert t == pytest.approx(16e9 / (c.flops_efficiency * peak))
+    tq = spd.prompt_time_per_token_s([_share(quantized=True)])
+    assert tq == pytest.approx(16e9 / (c.flops_efficiency_quant * peak))
+    # attention flops: compute at attn_efficiency plus the KQ traffic through memory
+    ta = spd.prompt_time_per_token_s([_share(flops_per_token=0.0, attn_flops_per_token=1e9)])
+    assert ta == pytest.approx(1e9 / (c.attn_efficiency * peak) + 1e9 * c.attn_bytes_per_flop / 936.2e9)
+
+
+def test_partial_offload_pays_the_pcie_copy() -> None:
+    base = spd.prompt_time_per_token_s([_share()])
+    with_copy = spd.prompt_time_per_token_s([_share()], cpu_offloaded_weight_bytes=int(2.5e9), ubatch=512, pcie_gbps=25.0)
+    assert with_copy - base == pytest.approx(2.5e9 / 25e9 / 512)
+
+
+def test_cpu_uses_overrides() -> None:
+    cpu = _share(name="CPU", backend="cpu", bandwidth_gbps=30.0, tflops=0.16, layers=12)
+    c = spd.backend_constants("cpu")
+    t = spd.generation_time_s([cpu], 0)
+    assert t == pytest.approx(4.92e9 / (c.bw_efficiency * 30e9) + 12 * c.layer_overhead_s + c.token_overhead_s)
+    assert spd.prompt_time_per_token_s([cpu], cpu_flops_override=0.5) == pytest.approx(16e9 / 0.5e12)
