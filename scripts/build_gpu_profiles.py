@@ -25,9 +25,22 @@ AS_OF = "2026-11-29"
 BACKEND = {"NVIDIA": "cuda", "AMD": "rocm", "Intel": "sycl", "Apple": "metal", "Google": "tpu", "AWS": "neuron"}
 
 # Corrections of the source, with the reason (kept visible in each profile's notes).
-OVERRIDES = {
-    "B200": {"memory_gib": 180, "note": "TechPowerUp lists 90 GB; cloud catalogs (SkyPilot) list ~180 GiB per B200"},
-    "B300": {"memory_gib": 268, "note": "TechPowerUp lists 144 GB; cloud catalogs (SkyPilot) list ~262-268 GiB per B300"},
+OVERRIDES: dict[str, dict] = {
+    "B200": {
+        "memory_gib": 180,
+        "bandwidth_gbps": 8000,
+        "note": "TechPowerUp lists 90 GB and 4.1 TB/s; cloud catalogs (SkyPilot) list ~180 GiB per B200 and "
+        "NVIDIA's DGX B200 datasheet gives 64 TB/s HBM3e for 8 GPUs (8 TB/s each)",
+    },
+    "B300": {
+        "memory_gib": 268,
+        "bandwidth_gbps": 8000,
+        "note": "TechPowerUp lists 144 GB and 4.1 TB/s; cloud catalogs (SkyPilot) list ~262-268 GiB per B300; "
+        "NVIDIA's HGX B300 specs give 8 TB/s per GPU",
+    },
+    "Radeon Instinct MI300X": {"bandwidth_gbps": 5300, "note": "TechPowerUp lists 10.3 TB/s; AMD's MI300X datasheet gives 5.3 TB/s peak"},
+    "Radeon Instinct MI300A": {"bandwidth_gbps": 5300, "note": "TechPowerUp lists 10.3 TB/s; AMD's MI300A datasheet gives 5.3 TB/s peak"},
+    "Radeon Instinct MI325X": {"bandwidth_gbps": 6000, "note": "TechPowerUp lists 10.3 TB/s; AMD's MI325X datasheet gives 6 TB/s peak"},
 }
 
 
@@ -64,12 +77,14 @@ def convert(rows: list[dict[str, str]]) -> list[dict]:
         entry["aliases"] = aliases(vendor, model)
         mem = num(r.get("memory_gib", ""))
         notes = [r["notes"].strip()] if r.get("notes", "").strip() else []
+        bw = num(r.get("memory_bandwidth_gbs", ""))
         if model in OVERRIDES:
-            mem = OVERRIDES[model]["memory_gib"]
+            mem = OVERRIDES[model].get("memory_gib", mem)
+            bw = OVERRIDES[model].get("bandwidth_gbps", bw)
             notes.append(OVERRIDES[model]["note"])
         entry["memory_gib"] = mem
         entry["memory_type"] = r.get("memory_type") or None
-        entry["bandwidth_gbps"] = num(r.get("memory_bandwidth_gbs", ""))
+        entry["bandwidth_gbps"] = bw
         entry["fp16_tflops"] = num(r.get("fp16_tflops", ""))
         entry["fp32_tflops"] = num(r.get("fp32_tflops", ""))
         entry["tdp_w"] = num(r.get("tdp_w", ""))
