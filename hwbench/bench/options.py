@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -105,5 +106,7 @@ class BenchOptions:
             raise BadInput("--layers works on synthetic models only (--model / --params), not on --gguf")
         if any(t < 1 for t in self.threads):
             raise BadInput("--threads values must be at least 1")
-        if self.timeout_s is not None and self.timeout_s <= 0:
-            raise BadInput("--timeout must be positive")
+        if self.timeout_s is not None and not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
+            raise BadInput(f"--timeout {self.timeout_s} must be a positive number of seconds")
+        if self.gguf is not None and not Path(self.gguf).is_file():
+            raise BadInput(f"--gguf {str(self.gguf)!r}: no such file")

@@ -114,7 +114,7 @@ def bench(
         quant=quant,
         layers=layers,
         force=force,
-        threads=parse_int_list(threads, "--threads", 1) if threads else [default_threads()],
+        threads=parse_int_list(threads, "--threads", 1) if threads is not None else [default_threads()],
         reps=reps,
         n_prompt=parse_int_list(n_prompt, "--n-prompt"),
         n_gen=parse_int_list(n_gen, "--n-gen"),
