@@ -328,6 +328,7 @@ def estimate_fit(
 ) -> FitEstimate:
     """Fit verdict, memory breakdown and speed for ``model`` at ``quant`` on ``hw``."""
     validate_settings(model, settings)
+    given_tensors = tensors
     if tensors is None:
         tensors = tensors_for(model, quant)
     else:
@@ -387,7 +388,7 @@ def estimate_fit(
     if verdict == "none":
         est.headroom_bytes = _shortfall(ctx)
     if follow_ups:
-        _follow_ups(est, model, quant, settings, hw, size_factor, reference_gpus or [])
+        _follow_ups(est, model, quant, settings, hw, size_factor, reference_gpus or [], exact_tensors=given_tensors)
     return est
 
 
@@ -421,12 +422,15 @@ def _follow_ups(
     hw: HardwareTarget,
     size_factor: float,
     reference_gpus: list[GpuTarget],
+    exact_tensors: list[TensorSpec] | None = None,
 ) -> None:
+    """Best quants, longest context per mode, GPUs needed. ``exact_tensors``: a GGUF's own tensors."""
+
     def verdict_for(q: str | Quant, ctx_len: int, target: HardwareTarget, ngl: int | None = None) -> str:
         qq = q if isinstance(q, Quant) else Quant(q, FILE_TYPES[q], None)
         s2 = settings.model_copy(update={"context": ctx_len, "gpu_layers": ngl})
-        e = estimate_fit(model, qq, s2, target, size_factor=size_factor, follow_ups=False, model_source=est.model.source)
-        return e.verdict
+        same = qq.name == quant.name
+        return verdict_only(model, qq, s2, target, tensors=exact_tensors if same else None, size_factor=size_factor)
 
     if quant.is_gguf:
         ladder = QUANT_LADDER
@@ -444,7 +448,7 @@ def _follow_ups(
         kinds.append(hw.gpus[0])
     kinds += [g for g in reference_gpus if all(g.name != k.name for k in kinds)]
     for g in kinds:
-        n = _gpus_needed(model, quant, settings, hw, g, size_factor)
+        n = _gpus_needed(model, quant, settings, hw, g, size_factor, exact_tensors)
         est.gpus_needed[g.name] = n
         if n and n > MAX_GPUS_PER_NODE:
             nodes = -(-n // MAX_GPUS_PER_NODE)
@@ -478,11 +482,36 @@ def _max_context(ok, top: int) -> int | None:  # type: ignore[no-untyped-def]
     return lo
 
 
-def _gpus_needed(model: ModelSpec, quant: Quant, settings: EstimateSettings, hw: HardwareTarget, g: GpuTarget, size_factor: float) -> int | None:
+def _gpus_needed(
+    model: ModelSpec,
+    quant: Quant,
+    settings: EstimateSettings,
+    hw: HardwareTarget,
+    g: GpuTarget,
+    size_factor: float,
+    exact_tensors: list[TensorSpec] | None = None,
+) -> int | None:
     for n in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64):
         target = hw.model_copy(update={"gpus": [g] * n, "label": f"{n} x {g.name}"})
         s2 = settings.model_copy(update={"gpu_layers": None})
-        e = estimate_fit(model, quant, s2, target, size_factor=size_factor, follow_ups=False)
-        if e.verdict == "gpu":
+        if verdict_only(model, quant, s2, target, tensors=exact_tensors, size_factor=size_factor) == "gpu":
             return n
     return None
+
+
+def verdict_only(
+    model: ModelSpec,
+    quant: Quant,
+    settings: EstimateSettings,
+    hw: HardwareTarget,
+    *,
+    tensors: list[TensorSpec] | None = None,
+    size_factor: float = 1.0,
+) -> str:
+    """Just the verdict of :func:`estimate_fit` (no speed, no records): for the follow-up searches."""
+    validate_settings(model, settings)
+    if tensors is None:
+        tensors = tensors_for(model, quant)
+    else:
+        size_factor = 1.0
+    return _choose(_Ctx(model, tensors, settings, hw, size_factor), settings.gpu_layers)[0]
