@@ -14,7 +14,7 @@ gets far more tokens per dollar).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -230,6 +230,20 @@ class _Estimator:
         return self.cache[k]
 
 
+def _fit_fields(fit: FitEstimate, target_tokens_per_s: float | None) -> dict[str, Any]:
+    """The Candidate fields that come from one estimate (rented or bought alike)."""
+    gen = fit.speed.generation_tokens_per_s if fit.speed else 0.0
+    return {
+        "verdict": fit.verdict,
+        "verdict_text": fit.verdict_text,
+        "gpu_layers": fit.gpu_layers,
+        "total_layers": fit.total_layers,
+        "gen_tokens_per_s": gen,
+        "prompt_tokens_per_s": fit.speed.prompt_tokens_per_s if fit.speed else 0.0,
+        "meets_target": _meets(fit.verdict, gen, target_tokens_per_s),
+    }
+
+
 def _meets(verdict: str, gen: float, target: float | None) -> bool:
     if verdict == "none":
         return False
@@ -304,7 +318,6 @@ def recommend(
             skipped["model does not fit in its memory"] += 1
             continue
         gen = fit.speed.generation_tokens_per_s if fit.speed else 0.0
-        pp = fit.speed.prompt_tokens_per_s if fit.speed else 0.0
         notes: list[str] = []
         if inst.notes and "accelerator-only price" in inst.notes:
             notes.append("price is for the GPUs only; the host VM is billed separately (not included)")
@@ -321,13 +334,7 @@ def recommend(
                 gpu_memory_gib=inst.gpu_memory_gib,
                 vcpus=inst.vcpus,
                 memory_gib=inst.memory_gib,
-                verdict=fit.verdict,
-                verdict_text=fit.verdict_text,
-                gpu_layers=fit.gpu_layers,
-                total_layers=fit.total_layers,
-                gen_tokens_per_s=gen,
-                prompt_tokens_per_s=pp,
-                meets_target=_meets(fit.verdict, gen, target_tokens_per_s),
+                **_fit_fields(fit, target_tokens_per_s),
                 price_kind="spot" if spot else "on-demand",
                 usd_per_hour=price,
                 usd_per_million_tokens=round(price / (gen * 3600) * 1e6, 4) if gen > 0 else None,
@@ -437,8 +444,6 @@ def recommend_buy(
         if best is None:
             continue
         n, fit, assumptions = best
-        gen = fit.speed.generation_tokens_per_s if fit.speed else 0.0
-        pp = fit.speed.prompt_tokens_per_s if fit.speed else 0.0
         total = g.price_usd * n if (g.price_usd and g.price_source) else None
         out.append(
             Candidate(
@@ -447,13 +452,7 @@ def recommend_buy(
                 gpu_profile=g.name,
                 gpu_count=n,
                 gpu_memory_gib=g.memory_gib,
-                verdict=fit.verdict,
-                verdict_text=fit.verdict_text,
-                gpu_layers=fit.gpu_layers,
-                total_layers=fit.total_layers,
-                gen_tokens_per_s=gen,
-                prompt_tokens_per_s=pp,
-                meets_target=_meets(fit.verdict, gen, target_tokens_per_s),
+                **_fit_fields(fit, target_tokens_per_s),
                 price_kind="purchase" if total else None,
                 purchase_usd=total,
                 purchase_source=g.price_source if total else None,

@@ -59,19 +59,10 @@ def resolve_size(name: str, extra_dir: str | None = None) -> ResolvedModel:
 
 
 def _runs(r: ResolvedModel, quant, hw: HardwareTarget, context: int) -> bool:  # type: ignore[no-untyped-def]
-    from hwbench.estimate import estimate_fit
+    from hwbench.estimate.fit import verdict_only
 
-    e = estimate_fit(
-        r.spec,
-        quant,
-        EstimateSettings(context=context),
-        hw,
-        tensors=r.tensors,
-        size_factor=r.size_factor,
-        model_source=r.source,
-        follow_ups=False,
-    )
-    return e.verdict != "none"
+    settings = EstimateSettings(context=context)
+    return verdict_only(r.spec, quant, settings, hw, tensors=r.tensors, size_factor=r.size_factor) != "none"
 
 
 def longest_context(r: ResolvedModel, quant, hw: HardwareTarget, top: int) -> int | None:  # type: ignore[no-untyped-def]
