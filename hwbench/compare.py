@@ -53,6 +53,7 @@ class Machine(BaseModel):
     usd_per_hour: float | None = None
     price_source: str = "unknown: give --price-per-hour LABEL=USD"
     instance: str | None = None
+    notes: list[str] = Field(default_factory=list)  # the record's own notes (redacted with it)
 
 
 class Row(BaseModel):
@@ -214,6 +215,7 @@ def compare_records(
             ),
             gpus=", ".join(g.name for g in r.host.gpus) or "none",
             ram_bytes=r.host.memory.total_bytes,
+            notes=list(r.notes),
         )
         if lr.label in by_label:
             m.usd_per_hour = by_label[lr.label]

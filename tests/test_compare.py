@@ -186,3 +186,11 @@ def test_cli_bad_input(capsys, args, needle):
 def test_cli_all_files_bad(capsys):
     rc, _, err = run(capsys, "compare", *map(str, paths(*BAD)))
     assert rc == 2 and "none of the 3 result file(s) could be read" in err.splitlines()[-1]
+
+
+def test_record_notes_shown_per_machine(cmp):
+    """A record's own notes (e.g. 'illustrative fixture') travel to the machines table of the page."""
+    ws = next(m for m in cmp.machines if m.label == "workstation-3090")
+    assert ws.notes[0].startswith("illustrative fixture record")
+    html = render_compare_html(cmp)
+    assert "illustrative fixture record (tests and examples): not a measurement of a real machine" in html

@@ -618,6 +618,7 @@ def render_compare_html(cmp: Any, *, redacted: bool = True, generated_at: str | 
             "price_source": m.price_source,
             "run": m.created_at[:16].replace("T", " "),
             "run_id": m.run_id,
+            "notes": m.notes,
         }
         for m in cmp.machines
     ]

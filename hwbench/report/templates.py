@@ -196,7 +196,7 @@ given with --price-per-hour). Results are compared only within a group of the sa
 <h2>Machines</h2>
 <table>
 <tr><th>label</th><th>CPU</th><th>GPUs</th><th class="num">RAM</th><th>USD/hour</th><th>price source</th><th>measured</th></tr>
-{% for x in machines %}<tr><td><b>{{ x.label }}</b></td><td>{{ x.cpu }}</td><td>{{ x.gpus }}</td><td class="num">{{ x.ram }}</td><td class="num">{{ x.usd_per_hour }}</td><td class="small">{{ x.price_source }}</td><td class="small">{{ x.run }}<br><span class="mono muted">{{ x.run_id }}</span></td></tr>
+{% for x in machines %}<tr><td><b>{{ x.label }}</b>{% for n in x.notes %}<br><span class="small muted">{{ n }}</span>{% endfor %}</td><td>{{ x.cpu }}</td><td>{{ x.gpus }}</td><td class="num">{{ x.ram }}</td><td class="num">{{ x.usd_per_hour }}</td><td class="small">{{ x.price_source }}</td><td class="small">{{ x.run }}<br><span class="mono muted">{{ x.run_id }}</span></td></tr>
 {% endfor %}
 </table>
 
