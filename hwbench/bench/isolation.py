@@ -32,6 +32,7 @@ class ChildOutcome:
     interrupted: bool = False
     stderr_tail: str = ""
     wall_ns: int = 0
+    peak_vram_bytes: int | None = None  # sampled through NVML while the child ran (None: not measurable)
 
     @property
     def ok(self) -> bool:
@@ -82,8 +83,12 @@ def run_child(
     timeout_s: float | None = None,
     on_event: Callable[[Event], None] | None = None,
     python: str | None = None,
+    vram_reader: Callable[[int], int | None] | None = None,
 ) -> ChildOutcome:
-    """Run ``job`` in ``python -m hwbench.bench.child``; stream events to ``on_event``."""
+    """Run ``job`` in ``python -m hwbench.bench.child``; stream events to ``on_event``.
+
+    ``vram_reader`` (see hwbench.bench.vram): sampled with the child's pid while it runs.
+    """
     out = ChildOutcome()
     phase = "starting"
     errf = tempfile.TemporaryFile()
@@ -112,6 +117,11 @@ def run_child(
 
     th = threading.Thread(target=reader, daemon=True)
     th.start()
+    sampler = None
+    if vram_reader is not None:
+        from hwbench.bench.vram import PeakSampler
+
+        sampler = PeakSampler(vram_reader, proc.pid).start()
     deadline = time.monotonic() + timeout_s if timeout_s else None
     child_error: str | None = None
     try:
@@ -143,6 +153,8 @@ def run_child(
         out.interrupted = True
         out.error = f"interrupted (Ctrl-C) while {phase}"
     rc = proc.wait()
+    if sampler is not None:
+        out.peak_vram_bytes = sampler.stop()
     out.returncode = rc
     out.wall_ns = time.perf_counter_ns() - t0
     errf.seek(0, os.SEEK_END)

@@ -295,6 +295,11 @@ def run_llamacpp_part(opts: BenchOptions, target: Target, instances: list[Any], 
             token_overhead_s=c.token_overhead_s,
         )
     pred_cache: dict[tuple[Any, ...], FitEstimate | None] = {}
+    vram_reader = None
+    if any(g.vendor == "NVIDIA" for g in record.host.gpus) and any(i.n_gpu_layers for i in instances):
+        from hwbench.bench.vram import make_vram_reader
+
+        vram_reader = make_vram_reader()
     for n_inst, inst in enumerate(instances):
         if record.partial and record.error and "interrupted" in record.error:
             break
@@ -315,7 +320,9 @@ def run_llamacpp_part(opts: BenchOptions, target: Target, instances: list[Any], 
             elif kind == "done" and ev.get("peak_rss_bytes"):
                 record.peak_rss_bytes = max(record.peak_rss_bytes or 0, int(ev["peak_rss_bytes"]))
 
-        outcome = run_child(job, timeout_s=opts.timeout_s, on_event=on_event)
+        outcome = run_child(job, timeout_s=opts.timeout_s, on_event=on_event, vram_reader=vram_reader if inst.n_gpu_layers else None)
+        if outcome.peak_vram_bytes is not None:
+            record.peak_vram_bytes = max(record.peak_vram_bytes or 0, outcome.peak_vram_bytes)
         if outcome.error:
             record.partial = True
             record.error = record.error or outcome.error
