@@ -108,7 +108,14 @@ def tiny_gguf(tmp_path: Path) -> Path:
 def _crashing_run_child(sig: int | None, after: int, interrupt: bool = False) -> Callable[..., Any]:
     """Stands in for isolation.run_child: runs the real child, on the fake job with the same tests, and kills it."""
 
-    def run(job: dict[str, Any], *, timeout_s: float | None = None, on_event: Callable[[dict[str, Any]], None] | None = None, python: str | None = None) -> Any:
+    def run(
+        job: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        python: str | None = None,
+        vram_reader: Callable[[int], int | None] | None = None,
+    ) -> Any:
         fake = {"kind": "fake", "reps": job["reps"], "sleep_s": 0.05, "tests": job["tests"]}
         kill = killer(sig, after, interrupt)
 
@@ -117,7 +124,7 @@ def _crashing_run_child(sig: int | None, after: int, interrupt: bool = False) ->
                 on_event(ev)
             kill(ev)
 
-        return REAL_RUN_CHILD(fake, timeout_s=timeout_s, on_event=both)
+        return REAL_RUN_CHILD(fake, timeout_s=timeout_s, on_event=both, vram_reader=vram_reader)
 
     return run
 

@@ -52,7 +52,7 @@ def record(tmp_path: Path) -> Path:
     return write_record(rec, tmp_path / "results")  # with results, so the report draws charts
 
 
-def _fake_child(job: dict[str, Any], *, timeout_s: float | None = None, on_event: Any = None, python: str | None = None) -> Any:
+def _fake_child(job: dict[str, Any], *, timeout_s: float | None = None, on_event: Any = None, python: str | None = None, vram_reader: Any = None) -> Any:
     from hwbench.bench.isolation import ChildOutcome
 
     out = ChildOutcome()
