@@ -364,15 +364,17 @@ def summary_lines(matrix: list[Any], target_tps: float | None, recs: list[dict[s
     for row in matrix:
         cells = sorted(row.cells, key=lambda c: order.index(c.quant) if c.quant in order else 99)
         good = next((c for c in cells if c.verdict != "none" and (target_tps is None or (c.gen_tokens_per_s or 0) >= target_tps)), None)
-        runs = next((c for c in cells if c.verdict != "none"), None)
+        running = [c for c in cells if c.verdict != "none"]
+        # none reaches the target: name the fastest quant that runs, not the largest
+        runs = max(running, key=lambda c: c.gen_tokens_per_s or 0) if running else None
         if good is not None:
             lines.append(
                 f"{row.label} ({row.model}): runs at {good.quant} ({VERDICT_LABEL[good.verdict]}), ~{good.gen_tokens_per_s:.1f} tokens/s"
             )
         elif runs is not None:
             lines.append(
-                f"{row.label} ({row.model}): runs at {runs.quant} ({VERDICT_LABEL[runs.verdict]}) but only ~{runs.gen_tokens_per_s or 0:.1f} tokens/s, "
-                "below the target"
+                f"{row.label} ({row.model}): runs, but at best ~{runs.gen_tokens_per_s or 0:.1f} tokens/s ({runs.quant}, "
+                f"{VERDICT_LABEL[runs.verdict]}), below the target"
             )
         else:
             lines.append(f"{row.label} ({row.model}): does not fit here at any of these quants")
