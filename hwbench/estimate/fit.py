@@ -223,6 +223,27 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
     kv_tok = [mem.kv_bytes_layer(m, s, i) / max(1, mem.kv_cells(m, s, i)) for i in range(L)]
     # float weights run through GEMM, quantized ones through llama.cpp's own kernels (speed.py)
     quantized = any(t.type_name not in ("F16", "BF16", "F32") for t in tensors if t.layer is not None and len(t.shape) > 1)
+    # matmul weight elements per ggml type, per layer (active experts only) and for the output matrix:
+    # the CPU backend's throughput depends on the kernel each type runs through (speed.CPU_KERNELS)
+    types_layer: list[dict[str, float]] = [{} for _ in range(L)]
+    out_types: dict[str, float] = {}
+    has_output = any(t.name == "output.weight" for t in tensors)
+    for t in tensors:
+        if len(t.shape) < 2:
+            continue
+        if t.layer is not None and 0 <= t.layer < L:
+            n = t.n_elements * (moe_frac if len(t.shape) > 2 else 1.0)
+            types_layer[t.layer][t.type_name] = types_layer[t.layer].get(t.type_name, 0.0) + n
+        elif t.name == ("output.weight" if has_output else "token_embd.weight"):
+            out_types[t.type_name] = out_types.get(t.type_name, 0.0) + t.n_elements
+
+    def types_of(first: int, last: int) -> dict[str, float]:
+        acc: dict[str, float] = {}
+        for d in types_layer[first:last]:
+            for k, v in d.items():
+                acc[k] = acc.get(k, 0.0) + v
+        return acc
+
     shares: list[spd.DeviceShare] = []
     first_gpu_layer = L - min(p.gpu_layers, L)
     layer = first_gpu_layer
@@ -244,7 +265,7 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
     cpu_fl = cpu_layers * flops_layer + (0 if p.output_on_gpu else flops_out)
     cpu_share = spd.DeviceShare(
         "CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl,
-        cpu_layers * attn_flops_layer, quantized,
+        cpu_layers * attn_flops_layer, quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
     t_gen = spd.generation_time_s(gen_shares, depth)

@@ -34,7 +34,7 @@ per-GPU factors. The CPU constants were measured on a 2-core x86 VPS (docs/accur
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class BackendConstants:
     kv_efficiency: float = 0.0  # fraction of the bandwidth decode attention reaches on the KV cache (0: as weights)
     dequant_flops_per_byte: float = 0.0  # ALU work per quantized weight byte in decode (0: never compute-bound)
     attn_bytes_per_flop: float = 0.0  # prompt attention memory traffic (KQ scores) per attention flop
+    decode_alu_p: float = 0.0  # CPU: p of the p-norm combining memory time and kernel ALU time in decode (0: no ALU term)
 
 
 BACKENDS: dict[str, BackendConstants] = {
@@ -84,11 +85,63 @@ BACKENDS: dict[str, BackendConstants] = {
     "vulkan": BackendConstants(
         bw_efficiency=0.65, layer_overhead_s=250e-6, flops_efficiency=0.35, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0
     ),
-    # CPU: against the *measured* (or assumed) memory read bandwidth and the fp32 peak of all cores
-    # measured on this project's 2-core AMD EPYC VPS, 1 thread (docs/accuracy.md, scripts/accuracy_speed.py --local):
-    # flops_efficiency > 0.5 because llama.cpp's repacked int8 (VNNI) kernels beat the fp32 FMA peak it is taken against
-    "cpu": BackendConstants(bw_efficiency=0.82, layer_overhead_s=20e-6, flops_efficiency=0.88, token_overhead_s=0.2e-3),
+    # CPU: against the *measured* (or assumed) memory read bandwidth and the fp32 peak of the cores used.
+    # Prompt: per-type kernel factors (CPU_KERNELS.gemm, measured on a matmul-only probe) x flops_efficiency,
+    # the share of the probe's rate real layer shapes reach (norms, RoPE, activation quantization, smaller
+    # tiles, thread barriers): 0.78 from this project's 2-core AMD EPYC VPS, 1 and 2 threads (docs/accuracy.md).
+    # Decode: bytes / (bw_efficiency x bandwidth) and the mat-vec kernels' ALU time (CPU_KERNELS.gemv) combined
+    # with a p-norm (p = 3 as for the GPU backends' memory/dispatch overlap); the previous 0.82 efficiency kept.
+    "cpu": BackendConstants(bw_efficiency=0.82, layer_overhead_s=20e-6, flops_efficiency=0.78, token_overhead_s=0.2e-3, decode_alu_p=3.0),
 }
+
+
+@dataclass(frozen=True)
+class CpuKernel:
+    """Throughput of llama.cpp's CPU matmul kernels for one ggml weight type, per unit of fp32 peak.
+
+    ``gemm``: prompt-processing matmul flops/s per fp32-peak flop/s (``cpu_tflops``: cores x clock x
+    SIMD FMA width); above 1 for int8 dot-product kernels (AVX512-VNNI / AVX-VNNI do 4 int8 MACs per
+    fp32 lane) and BF16 dot products. ``gemv``: decode weights/s (elements) per fp32-peak flop/s: the
+    dequantize + dot-product rate of the mat-vec kernel, which bounds decode when it is slower than the
+    memory bus (one thread, or types with costly unpacking such as Q4_1/Q5_0).
+    """
+
+    gemm: float
+    gemv: float
+    path: str  # which llama.cpp kernel runs it on x86 AVX2/AVX512 (ggml/src/ggml-cpu)
+
+
+# Which kernel llama.cpp's CPU backend uses per weight type on x86 (read in ggml/src/ggml-cpu):
+# - repack.cpp, ggml_repack_get_optimal_repack_type(): weights re-laid out at load into interleaved
+#   8x8 blocks (CPU_REPACK buffer) for Q4_0, Q4_K, IQ4_NL, MXFP4 when AVX2 (Q2_K with AVX512), rows % 8 == 0;
+#   Q5_K/Q6_K/Q8_0 are repacked only on ARM (NEON dotprod/i8mm) and RISC-V;
+# - llamafile/sgemm.cpp, llamafile_sgemm(): tinyBLAS tiles for F32/F16/BF16 (AVX512-BF16 dot products)
+#   and tinyBLAS_Q0_AVX for Q8_0/Q4_0/Q5_0/IQ4_NL x Q8_0 activations;
+# - everything else: ggml_compute_forward_mul_mat's row-by-row vec_dot (quants.c / arch/x86/quants.c,
+#   e.g. ggml_vec_dot_q5_K_q8_K, ggml_vec_dot_q4_1_q8_1).
+# The factors were measured once (scripts/accuracy_speed.py --kernels: a matmul-only synthetic llama,
+# 4 layers of 2048 x 8192, vocab 1024, pp256 and tg16, 1 and 2 threads, best of 5) on an AMD EPYC
+# (Zen 5, AVX512-VNNI/BF16) with llama.cpp as bundled in llama-cpp-python 0.3.36; they are properties
+# of these kernels on an AVX512 core, assumed to carry over (relative to the fp32 peak) to other x86
+# CPUs. Types not listed use CPU_KERNEL_DEFAULT.
+CPU_KERNELS: dict[str, CpuKernel] = {
+    "Q4_0": CpuKernel(2.15, 0.335, "repack q4_0_8x8 (AVX2/AVX512)"),
+    "Q4_K": CpuKernel(1.74, 0.345, "repack q4_K_8x8 (AVX2)"),
+    "IQ4_NL": CpuKernel(2.1, 0.345, "repack iq4_nl_8x8 (AVX2)"),
+    "Q5_K": CpuKernel(3.15, 0.245, "vec_dot q5_K x q8_K (AVX512)"),
+    "Q6_K": CpuKernel(2.65, 0.31, "vec_dot q6_K x q8_K (AVX512)"),
+    "Q8_0": CpuKernel(1.12, 0.225, "tinyBLAS_Q0_AVX q8_0 x q8_0"),
+    "Q5_0": CpuKernel(0.85, 0.19, "tinyBLAS_Q0_AVX q5_0 x q8_0"),
+    "Q4_1": CpuKernel(0.47, 0.2, "vec_dot q4_1 x q8_1"),
+    "F16": CpuKernel(1.39, 0.165, "tinyBLAS f16 (F16C convert + fp32 FMA)"),
+    "BF16": CpuKernel(2.0, 0.14, "tinyBLAS bf16 (AVX512-BF16 dot products)"),
+}
+CPU_KERNEL_DEFAULT = CpuKernel(0.85, 0.19, "vec_dot (other types; as the slowest measured, Q5_0)")
+
+
+def cpu_kernel(type_name: str) -> CpuKernel:
+    return CPU_KERNELS.get(type_name, CPU_KERNELS["F16"] if type_name == "F32" else CPU_KERNEL_DEFAULT)
+
 
 PCIE_GBPS_DEFAULT = 25.0  # effective host->device copy (PCIe 4.0 x16), assumed
 
@@ -170,6 +223,12 @@ class DeviceShare:
     flops_per_token: float  # matmul flops per prompt token on this device (weights; attention if attn_flops_per_token is 0)
     attn_flops_per_token: float = 0.0  # attention flops per prompt token at the average depth
     quantized: bool = True  # quantized weights (MMQ/dequant kernels) rather than F16/BF16/F32
+    # ggml type -> matmul weight elements of that type read per token on this device (layers only,
+    # active experts); used by the CPU backend's per-kernel throughput (CPU_KERNELS). Empty: unknown
+    weight_types: dict[str, float] = field(default_factory=dict)
+    # the same for the output (logits) matrix, which decode computes every token and prompt
+    # processing only for the last token
+    output_types: dict[str, float] = field(default_factory=dict)
 
 
 def _pnorm(a: float, b: float, p: float) -> float:
@@ -179,6 +238,19 @@ def _pnorm(a: float, b: float, p: float) -> float:
         return max(a, b)
     m = max(a, b)
     return float(m * ((a / m) ** p + (b / m) ** p) ** (1.0 / p))
+
+
+def cpu_decode_alu_time_s(sh: DeviceShare) -> float:
+    """Time the CPU mat-vec kernels need for one token's weights at their ALU rate (CPU_KERNELS.gemv)."""
+    n = sum(v / cpu_kernel(k).gemv for k, v in sh.weight_types.items())
+    n += sum(v / cpu_kernel(k).gemv for k, v in sh.output_types.items())
+    return n / (sh.tflops * 1e12)
+
+
+def cpu_gemm_inverse_factor(weight_types: dict[str, float]) -> float:
+    """Element-weighted mean of 1 / CPU_KERNELS.gemm over a device's matmul weights."""
+    total = sum(weight_types.values())
+    return sum(v / cpu_kernel(k).gemm for k, v in weight_types.items()) / total if total > 0 else 1.0
 
 
 def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: float | None = None) -> float:
@@ -191,7 +263,11 @@ def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: fl
         bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops)
         t_mem = sh.weight_bytes_read / (eff * bw * 1e9)
         t_mem += sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
-        if c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
+        if c.decode_alu_p and sh.weight_types and sh.tflops > 0 and not (bw_eff_override is not None and sh.backend == "cpu"):
+            # (a calibrated CPU efficiency was derived from a measured tg rate: it already contains the ALU limit)
+            # CPU: the mat-vec kernels' dequantize + dot-product rate can be slower than the bus
+            t_mem = _pnorm(t_mem, cpu_decode_alu_time_s(sh), c.decode_alu_p)
+        elif c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
             # decode of quantized weights can be ALU-bound (e.g. K-quants on Apple GPUs)
             t_mem = max(t_mem, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
         t += _pnorm(t_mem, sh.layers * c.layer_overhead_s, c.overlap_p)
@@ -214,6 +290,12 @@ def prompt_time_per_token_s(
         c = backend_constants(sh.backend)
         if sh.backend == "cpu" and cpu_flops_override:
             t += (sh.flops_per_token + sh.attn_flops_per_token) / (cpu_flops_override * 1e12)
+            continue
+        if sh.backend == "cpu" and sh.weight_types and sh.tflops > 0:
+            # per-type kernel throughput (CPU_KERNELS); attention (flash attention's f16 dot products) at flops_efficiency
+            peak = sh.tflops * 1e12
+            t += sh.flops_per_token * cpu_gemm_inverse_factor(sh.weight_types) / (c.flops_efficiency * peak)
+            t += sh.attn_flops_per_token / ((c.attn_efficiency or c.flops_efficiency) * peak)
             continue
         peak = matrix_tflops(sh.name, sh.backend, sh.tflops) * 1e12
         e_mm = (c.flops_efficiency_quant or c.flops_efficiency) if sh.quantized else c.flops_efficiency

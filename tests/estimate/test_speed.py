@@ -105,3 +105,45 @@ def test_cpu_uses_overrides() -> None:
     t = spd.generation_time_s([cpu], 0)
     assert t == pytest.approx(4.92e9 / (c.bw_efficiency * 30e9) + 12 * c.layer_overhead_s + c.token_overhead_s)
     assert spd.prompt_time_per_token_s([cpu], cpu_flops_override=0.5) == pytest.approx(16e9 / 0.5e12)
+
+
+def test_cpu_prompt_follows_the_kernel_of_each_weight_type() -> None:
+    c = spd.backend_constants("cpu")
+    q4 = spd.cpu_kernel("Q4_0")
+    q5 = spd.cpu_kernel("Q5_0")
+    # repacked Q4_0 (repack.cpp q4_0_8x8) is measured >2x faster per flop than tinyBLAS Q5_0
+    assert q4.gemm > 2 * q5.gemm
+    types = {"Q4_0": 3e6, "Q5_0": 1e6}  # 3/4 of the weights Q4_0, 1/4 Q5_0
+    cpu = _share(name="CPU", backend="cpu", bandwidth_gbps=40.0, tflops=0.16, layers=12, weight_types=types)
+    inv = 0.75 / q4.gemm + 0.25 / q5.gemm
+    assert spd.prompt_time_per_token_s([cpu]) == pytest.approx(16e9 * inv / (c.flops_efficiency * 0.16e12))
+    # F32 tensors (e.g. an MoE router) go through the float GEMM path; unknown types the default kernel
+    assert spd.cpu_kernel("F32") == spd.cpu_kernel("F16")
+    assert spd.cpu_kernel("IQ2_XS") == spd.CPU_KERNEL_DEFAULT
+
+
+def test_cpu_decode_alu_bound_kernels() -> None:
+    c = spd.backend_constants("cpu")
+    types = {"Q5_0": 4e8}
+    out = {"Q6_K": 1e8}
+    cpu = _share(
+        name="CPU",
+        backend="cpu",
+        bandwidth_gbps=40.0,
+        tflops=0.16,
+        layers=24,
+        weight_bytes_read=int(3e8),
+        weight_types=types,
+        output_types=out,
+    )
+    t_mem = 3e8 / (c.bw_efficiency * 40e9)
+    t_alu = (4e8 / spd.cpu_kernel("Q5_0").gemv + 1e8 / spd.cpu_kernel("Q6_K").gemv) / 0.16e12
+    assert spd.cpu_decode_alu_time_s(cpu) == pytest.approx(t_alu)
+    p = c.decode_alu_p
+    expect = (t_mem**p + t_alu**p) ** (1 / p) + 24 * c.layer_overhead_s + c.token_overhead_s
+    assert spd.generation_time_s([cpu], 0) == pytest.approx(expect)
+    # one thread cannot unpack Q5_0 as fast as the bus delivers it: slower than the bytes alone
+    assert spd.generation_time_s([cpu], 0) > t_mem + 24 * c.layer_overhead_s + c.token_overhead_s
+    # a calibrated efficiency (measured tg) already holds the ALU limit: no second penalty
+    t_cal = spd.generation_time_s([cpu], 0, bw_eff_override=0.5)
+    assert t_cal == pytest.approx(3e8 / (0.5 * 40e9) + 24 * c.layer_overhead_s + c.token_overhead_s)
