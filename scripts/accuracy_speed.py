@@ -15,6 +15,7 @@ the error on the other half (held out), to show the model is not just fitted to 
 
     .venv/bin/python scripts/accuracy_speed.py            # table + fit check, updates docs/accuracy.md
     .venv/bin/python scripts/accuracy_speed.py --no-doc
+    .venv/bin/python scripts/accuracy_speed.py --kernels --threads 1   # per-type CPU kernel factors (~2 min)
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ def predict(row: Row) -> None:
     finally:
         fitmod.spd.generation_time_s, fitmod.spd.prompt_time_per_token_s = orig_gen, orig_pp  # type: ignore[assignment]
     row.verdict = e.verdict
+    assert e.speed is not None
     row.predicted = e.speed.generation_tokens_per_s if row.kind == "tg" else e.speed.prompt_tokens_per_s
     if row.kind == "tg" and "gen" in captured:
         row.shares, row.depth = captured["gen"]
@@ -370,6 +372,55 @@ def local_cases(threads: int, n_prompt: int, n_gen: int, reps: int, workdir: Pat
     }
 
 
+PROBE_SHAPE = dict(arch="llama", n_layer=4, n_embd=2048, n_head=16, n_head_kv=16, n_ff=8192, vocab=1024)
+PROBE_TYPES = ("Q4_0", "Q8_0", "F16", "Q5_0", "Q4_K_S", "Q5_K_S", "Q6_K", "Q4_1", "IQ4_NL", "BF16")
+
+
+def kernel_probe(threads: int, reps: int, workdir: Path, log=print) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Per-ggml-type CPU kernel throughput (speed.CPU_KERNELS): a matmul-only synthetic llama (4 layers of
+    2048 x 8192, vocab 1024: >97% of the flops in the layer matmuls), pp256 and tg16, best repetition.
+    gemm = pp flops/s / fp32 peak; tg elements/s / fp32 peak bounds gemv from below (ALU-bound on 1 thread)."""
+    import json
+    import subprocess
+
+    from hwbench.bench.synth import write_synthetic
+    from hwbench.detect import detect_all
+    from hwbench.estimate.fit import tensors_for
+    from hwbench.hardware import cpu_peak_tflops
+    from hwbench.quant import parse_quant
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from accuracy_memory import Shape, spec_for
+
+    host = detect_all(quick=True)
+    peak = cpu_peak_tflops(min(threads, host.cpu.physical_cores or threads), host.cpu.max_mhz, host.cpu.flags, host.cpu.arch) * 1e12
+    spec = spec_for(Shape("matmul-probe", dict(PROBE_SHAPE), PROBE_TYPES))
+    out = []
+    for q in PROBE_TYPES:
+        tensors = tensors_for(spec, parse_quant(q))
+        elems = sum(t.n_elements for t in tensors if t.layer is not None and len(t.shape) > 1)
+        path = workdir / f"probe-{q}.gguf"
+        write_synthetic(spec, q, path=path)
+        p = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "_llama_speed_child.py"), str(path), str(threads), "256", "16", str(reps)],
+            capture_output=True,
+            text=True,
+        )
+        path.unlink()
+        line = next((ln for ln in p.stdout.splitlines() if ln.startswith("{")), None)
+        if line is None:
+            log(f"{q}: llama.cpp failed ({p.returncode}) {p.stderr[-200:]}")
+            continue
+        meas = json.loads(line)
+        pp, tg = max(meas["pp_tps"]), max(meas["tg_tps"])
+        res = {"type": q, "pp_tps": pp, "tg_tps": tg, "gemm": pp * 2 * elems / peak, "tg_elems_per_peak_flop": tg * elems / peak}
+        out.append(res)
+        log(
+            f"{q:7s} {threads}t  pp256 {pp:7.1f} tok/s  gemm factor {res['gemm']:.2f}   tg16 {tg:6.1f} tok/s  elements/peak-flop {res['tg_elems_per_peak_flop']:.3f}"
+        )
+    return out
+
+
 def score_case(key: str, kw: dict[str, Any], q: str, hw: Any, n_prompt: int, n_gen: int, meas: dict[str, Any]) -> dict[str, Any]:
     """Estimator prediction for one measured case (same tensors as the synthetic file)."""
     from hwbench.estimate import estimate_fit
@@ -386,6 +437,7 @@ def score_case(key: str, kw: dict[str, Any], q: str, hw: Any, n_prompt: int, n_g
     for kind, n in (("tg", n_gen), ("pp", n_prompt)):
         st = EstimateSettings(context=n, kv_type="f16", flash_attn=True, ubatch=512, batch=max(n, 512), gpu_layers=0)
         e = estimate_fit(spec, quant, st, hw, tensors=tensors_for(spec, quant), follow_ups=False)
+        assert e.speed is not None
         pred = e.speed.generation_tokens_per_s if kind == "tg" else e.speed.prompt_tokens_per_s
         m = max(meas[f"{kind}_tps"])  # best repetition: the machine is shared, contention only slows
         res[kind] = {"pred": pred, "meas": m, "err": (pred - m) / m, "samples": meas[f"{kind}_tps"]}
@@ -417,7 +469,9 @@ def local_markdown(res: dict[str, Any], cmd: str) -> str:
         f"Regenerate: `{cmd}`. CPU: {res['cpu']}, {res['threads']} threads; read bandwidth measured as",
         f"`hwbench bench --micro` does (torch sum of 512 MiB, best of 7): **{res['bandwidth_gbps']:.1f} GB/s**; fp32 peak",
         f"{res['tflops']:.3f} TFLOPS (cores x clock x SIMD). llama.cpp: tg{res['n_gen']} and pp{res['n_prompt']}, flash",
-        "attention on, best of the repetitions (the machine is shared with other jobs; contention only slows).",
+        f"attention on, best of {len(cases[0]['tg']['samples']) if cases else 0} repetitions (contention from other jobs only slows).",
+        "Prompt: per-type kernel factors (speed.CPU_KERNELS, measured with `--kernels` on a matmul-only probe model,",
+        "a different shape from these) x one shape efficiency; decode: bytes vs bandwidth and the kernels' ALU rate.",
         "",
         f"Median abs error: generation **{med_abs(tg) * 100:.1f}%** (worst {max(abs(e) for e in tg) * 100:.1f}%), "
         f"prompt **{med_abs(pp) * 100:.1f}%** (worst {max(abs(e) for e in pp) * 100:.1f}%), {len(cases)} models.",
@@ -439,9 +493,17 @@ def main() -> int:
     ap.add_argument("--fit", action="store_true", help="print the constants fitted on all rows")
     ap.add_argument("--local", action="store_true", help="part (b): measure llama.cpp on this machine's CPU instead")
     ap.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1: immune to other jobs on a shared machine)")
+    ap.add_argument("--reps", type=int, default=5, help="--local: repetitions per test (the best one is scored)")
     ap.add_argument("--save", type=Path, help="--local: save the measurements (JSON) here")
     ap.add_argument("--reuse", type=Path, help="--local: re-score saved measurements with the current estimator")
+    ap.add_argument("--kernels", action="store_true", help="measure the per-type CPU kernel factors (speed.CPU_KERNELS)")
     a = ap.parse_args()
+    if a.kernels:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="hwbench-probe-") as d:
+            kernel_probe(a.threads, a.reps, Path(d))
+        return 0
     if a.local:
         import json
         import tempfile
@@ -450,7 +512,7 @@ def main() -> int:
             res = rescore(json.loads(a.reuse.read_text()))
         else:
             with tempfile.TemporaryDirectory(prefix="hwbench-speed-") as d:
-                res = local_cases(a.threads, 256, 32, 3, Path(d))
+                res = local_cases(a.threads, 256, 32, a.reps, Path(d))
         if a.save:
             a.save.write_text(json.dumps(res, indent=1))
         tg = [c["tg"]["err"] for c in res["cases"]]
@@ -482,16 +544,16 @@ def main() -> int:
     a_set, b_set = split(cuda)
     splits = []
     for train, test in ((a_set, b_set), (b_set, a_set)):
-        res: dict[str, Any] = {"train": train, "test": test}
+        held: dict[str, Any] = {"train": train, "test": test}
         for kind in ("tg", "pp"):
             tr = [r for r in cuda if r.profile in train and r.kind == kind]
             te = [r for r in cuda if r.profile in test and r.kind == kind]
             from hwbench.estimate import speed as spd
 
             consts = dataclasses.replace(spd.BACKENDS["cuda"], **fit_constants(tr, "cuda", kind))
-            res[kind] = med_abs([(recompute(r, {"cuda": consts}) - r.measured) / r.measured for r in te])
-        splits.append(res)
-        print(f"held out: fit on {sorted(train)} -> tg {res['tg'] * 100:.1f}% pp {res['pp'] * 100:.1f}% on {sorted(test)}")
+            held[kind] = med_abs([(recompute(r, {"cuda": consts}) - r.measured) / r.measured for r in te])
+        splits.append(held)
+        print(f"held out: fit on {sorted(train)} -> tg {held['tg'] * 100:.1f}% pp {held['pp'] * 100:.1f}% on {sorted(test)}")
     if a.fit:
         for be in ("cuda", "metal"):
             for kind in ("tg", "pp"):
