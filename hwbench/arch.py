@@ -156,7 +156,7 @@ def model_tensors(m: ModelSpec, file_type: str) -> list[TensorSpec]:
         if len(_TENSOR_CACHE) > 256:
             _TENSOR_CACHE.clear()
         hit = _TENSOR_CACHE[key] = _model_tensors(m, file_type)
-    return list(hit)
+    return hit  # shared: callers must not mutate it (TensorSpec itself is frozen)
 
 
 _SHAPE_FIELDS = {

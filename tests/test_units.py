@@ -78,8 +78,9 @@ def test_parse_params_never_crashes(text):
 
 @given(st.floats(min_value=0.01, max_value=90_000), st.sampled_from(["m", "b", "t"]))
 def test_parse_count_roundtrip(value, suffix):
-    n_expected = round(value * {"m": 1e6, "b": 1e9, "t": 1e12}[suffix])
     text = f"{value:.6f}{suffix}"
+    # expected from the text as typed (6 decimals), not from the float before formatting
+    n_expected = round(float(f"{value:.6f}") * {"m": 1e6, "b": 1e9, "t": 1e12}[suffix])
     if n_expected < 1_000_000 or n_expected > 100e12:
         with pytest.raises(BadInput):
             parse_count(text)

@@ -77,12 +77,28 @@ class Placement:
     output_on_gpu: bool
 
 
+_LAYOUTS: dict[tuple[int, int, float], tuple[list[TensorSpec], mem.WeightLayout]] = {}
+
+
+def _layout(tensors: list[TensorSpec], n_layer: int, size_factor: float) -> mem.WeightLayout:
+    """weight_layout, memoised for the same tensor list (the follow-up searches reuse it many times)."""
+    key = (id(tensors), n_layer, size_factor)
+    hit = _LAYOUTS.get(key)
+    if hit is not None and hit[0] is tensors:
+        return hit[1]
+    if len(_LAYOUTS) > 64:
+        _LAYOUTS.clear()
+    layout = mem.weight_layout(tensors, n_layer, size_factor)
+    _LAYOUTS[key] = (tensors, layout)  # holding the list keeps its id from being reused
+    return layout
+
+
 class _Ctx:
     """Everything placement needs, computed once per (model, quant, settings)."""
 
     def __init__(self, m: ModelSpec, tensors: list[TensorSpec], s: EstimateSettings, hw: HardwareTarget, size_factor: float = 1.0) -> None:
         self.m, self.s, self.hw = m, s, hw
-        self.layout = mem.weight_layout(tensors, m.n_layer, size_factor)
+        self.layout = _layout(tensors, m.n_layer, size_factor)
         self.kv = [mem.kv_bytes_layer(m, s, i) for i in range(m.n_layer)]
         self.n_kv = mem.pad(s.context, mem.KV_PAD)
         self.out_buf = mem.output_buffer_bytes(m)
@@ -188,19 +204,46 @@ def _choose(ctx: _Ctx, gpu_layers: int | None) -> tuple[str, Placement]:
         full = ctx.place(L + 1)
         if full.fits:
             return "gpu", full
-        # largest number of layers that fits (fits is monotone enough; scan down from the top)
-        lo_best = None
-        for n in range(L, 0, -1):
-            p = ctx.place(n)
-            if p.fits:
-                lo_best = p
-                break
-        if lo_best is not None:
-            return "partial", lo_best
+        best = _most_gpu_layers(ctx)
+        if best is not None:
+            return "partial", best
     cpu = ctx.place(0)
     if cpu.fits:
         return "cpu", cpu
     return "none", (ctx.place(L + 1) if ctx.hw.gpus else cpu)
+
+
+def _gpus_hold(p: Placement) -> bool:
+    return all(d.total_bytes <= d.capacity_bytes for d in p.devices[:-1])  # the last device is RAM
+
+
+def _most_gpu_layers(ctx: _Ctx) -> Placement | None:
+    """The partial offload with the most repeating layers on the GPUs that fits, or None.
+
+    GPU memory grows with every offloaded layer, so the largest count the GPUs hold is found by
+    bisection. RAM need shrinks as layers move to the GPUs: if RAM does not hold the rest at that
+    count it holds it at no smaller count, except with unified memory (GPU allocations come out
+    of RAM too), where smaller counts are tried one by one.
+    """
+    L = ctx.m.n_layer
+    if not _gpus_hold(ctx.place(1)):
+        return None
+    lo, hi = 1, L
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _gpus_hold(ctx.place(mid)):
+            lo = mid
+        else:
+            hi = mid - 1
+    p = ctx.place(lo)
+    if p.fits:
+        return p
+    if any(g.unified_memory for g in ctx.hw.gpus):
+        for n in range(lo - 1, 0, -1):
+            p = ctx.place(n)
+            if p.fits:
+                return p
+    return None
 
 
 def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:

@@ -155,3 +155,15 @@ def test_bad_settings():
         fit("llama-3-8b", kv_type="q8_0", flash_attn=False)
     with pytest.raises(BadInput):
         fit("llama-3-8b", kv_type="q3")
+
+
+@pytest.mark.parametrize("model,gpu,n,ram", [("llama-3-70b", "RTX 3090", 1, 64), ("llama-3.1-405b", "RTX 4090", 3, 512), ("qwen2.5-72b", "RTX 3060 12 GB", 2, 96), ("mixtral-8x7b", "RTX 4060 Ti 16 GB", 1, 48)])
+def test_partial_split_is_the_largest_that_fits(model, gpu, n, ram):
+    """The bisection finds exactly what a scan of every layer count finds."""
+    target = hw([gpu], n=n, ram_gib=ram)
+    m = get_model(model)
+    e = fit(model, target=target)
+    ctx = _Ctx(m, tensors_for(m, parse_quant("Q4_K_M")), e.settings, target)
+    scan = next((k for k in range(m.n_layer, 0, -1) if ctx.place(k).fits), 0)
+    assert e.verdict == ("partial" if scan else "cpu")
+    assert e.gpu_layers == scan
