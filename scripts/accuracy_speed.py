@@ -11,7 +11,9 @@ compare with the measured tokens/s. tgN = generating N tokens from an empty cont
 N/2), ppN = a prompt of N tokens.
 
 It also refits the backend constants of hwbench/estimate/speed.py on half of the GPUs and reports
-the error on the other half (held out), to show the model is not just fitted to these rows.
+the error on the other half (held out), and runs a leave-one-GPU-out cross-validation over the CUDA
+GPU models (refit on all others, score the one left out), to show the model is not just fitted to
+these rows.
 
     .venv/bin/python scripts/accuracy_speed.py            # table + fit check, updates docs/accuracy.md
     .venv/bin/python scripts/accuracy_speed.py --no-doc
@@ -181,7 +183,7 @@ FIT_FIELDS = {
 }
 
 
-def fit_constants(rows: list[Row], backend: str, kind: str) -> dict[str, float]:
+def fit_constants(rows: list[Row], backend: str, kind: str) -> dict[str, Any]:
     """Coordinate descent (multiplicative steps) on the median |log error| of ``rows``."""
     from hwbench.estimate import speed as spd
 
@@ -204,6 +206,31 @@ def fit_constants(rows: list[Row], backend: str, kind: str) -> dict[str, float]:
                     if lo < best_loss - 1e-9:
                         best, best_loss, improved = cand, lo, True
     return {f: getattr(best, f) for f in fields}
+
+
+def leave_one_gpu_out(rows: list[Row], backend: str = "cuda") -> dict[str, Any]:
+    """Cross-validation by GPU model: for each GPU, refit the backend's constants on every other GPU's rows
+    (multi-GPU rows go with their GPU model) and score that GPU's rows. Returns the pooled held-out
+    median abs error per kind and the per-GPU medians."""
+    from hwbench.estimate import speed as spd
+
+    sel = [r for r in rows if r.backend.lower() == backend and r.shares]
+    out: dict[str, Any] = {"per_gpu": {}}
+    pooled: dict[str, list[float]] = {"tg": [], "pp": []}
+    for g in sorted({r.profile for r in sel}):
+        out["per_gpu"][g] = {}
+        for kind in ("tg", "pp"):
+            tr = [r for r in sel if r.profile != g and r.kind == kind]
+            te = [r for r in sel if r.profile == g and r.kind == kind]
+            if not tr or not te:
+                continue
+            consts = dataclasses.replace(spd.BACKENDS[backend], **fit_constants(tr, backend, kind))
+            errs = [(recompute(r, {backend: consts}) - r.measured) / r.measured for r in te]
+            pooled[kind] += errs
+            out["per_gpu"][g][kind] = med_abs(errs)
+    out["tg"], out["pp"] = med_abs(pooled["tg"]), med_abs(pooled["pp"])
+    out["errors"] = pooled
+    return out
 
 
 def markdown(rows: list[Row], held: dict[str, Any], cmd: str) -> str:
@@ -233,6 +260,31 @@ def markdown(rows: list[Row], held: dict[str, Any], cmd: str) -> str:
     ]
     for h in held["splits"]:
         lines.append(f"| {', '.join(sorted(h['train']))} | {', '.join(sorted(h['test']))} | {h['tg'] * 100:.1f}% | {h['pp'] * 100:.1f}% |")
+    if "logo" in held:
+        lo = held["logo"]
+        n_tg, n_pp = len(lo["errors"]["tg"]), len(lo["errors"]["pp"])
+        lines += [
+            "",
+            "Leave-one-GPU-out (CUDA rows): for each GPU model, the CUDA constants refitted on all the other GPUs' rows",
+            "(its multi-GPU rows held out with it), then that GPU's rows predicted. Pooled over all held-out rows:",
+            f"generation **{lo['tg'] * 100:.1f}%** ({n_tg} rows), prompt **{lo['pp'] * 100:.1f}%** ({n_pp} rows). Per GPU held out:",
+            "",
+            "| GPU held out | tg median abs error | pp median abs error |",
+            "|---|---|---|",
+        ]
+        for g, d in lo["per_gpu"].items():
+            lines.append(f"| {g} | {d.get('tg', float('nan')) * 100:.1f}% | {d.get('pp', float('nan')) * 100:.1f}% |")
+    lines += [
+        "",
+        "Per backend (in-sample):",
+        "",
+        "| backend | tg rows | tg median abs error | pp rows | pp median abs error |",
+        "|---|---|---|---|---|",
+    ]
+    for be in sorted({r.backend for r in rows}):
+        btg = [r.err for r in tg if r.backend == be]
+        bpp = [r.err for r in pp if r.backend == be]
+        lines.append(f"| {be} | {len(btg)} | {med_abs(btg) * 100:.1f}% | {len(bpp)} | {med_abs(bpp) * 100:.1f}% |")
     lines += [
         "",
         "Worst cases: " + "; ".join(f"{r.hardware} {r.model} {r.quant} {r.test} ({r.err * 100:+.0f}%)" for r in worst) + ".",
@@ -554,6 +606,10 @@ def main() -> int:
             held[kind] = med_abs([(recompute(r, {"cuda": consts}) - r.measured) / r.measured for r in te])
         splits.append(held)
         print(f"held out: fit on {sorted(train)} -> tg {held['tg'] * 100:.1f}% pp {held['pp'] * 100:.1f}% on {sorted(test)}")
+    logo = leave_one_gpu_out(rows)
+    print(f"leave-one-GPU-out (CUDA): tg {logo['tg'] * 100:.1f}% pp {logo['pp'] * 100:.1f}%")
+    for g, d in logo["per_gpu"].items():
+        print(f"  held out {g:28s} " + " ".join(f"{k} {v * 100:.1f}%" for k, v in d.items()))
     if a.fit:
         for be in ("cuda", "metal"):
             for kind in ("tg", "pp"):
@@ -565,7 +621,7 @@ def main() -> int:
 
         write_section(
             ROOT / "docs" / "accuracy.md",
-            markdown(rows, {"splits": splits, "baseline": base}, "python scripts/accuracy_speed.py"),
+            markdown(rows, {"splits": splits, "baseline": base, "logo": logo}, "python scripts/accuracy_speed.py"),
             "speed-published",
         )
     return 0

@@ -6,9 +6,17 @@ the per-layer kernels. On a slow bus the bytes dominate; on a fast GPU with a sm
 dispatch floor does (that is why a 4090 and an A100 give an 8B Q4 model nearly the same tokens/s).
 Both are combined with a smooth maximum (a p-norm), since neither hides the other completely:
 
-    t_mem_d   = bytes_read_d / (bw_efficiency * min(bandwidth_d, bytes_per_sm_clock * SM_GHz_d))
+    bw_d      = min(bandwidth_d, bytes_per_sm_clock * SM_GHz_d)
+    t_mem_d   = weight_bytes_d / (bw_efficiency * bw_d)
     t_floor_d = layers_d * layer_overhead_s
-    t_token   = sum_d (t_mem_d^p + t_floor_d^p)^(1/p) + token_overhead_s
+    t_kv_d    = kv_bytes_per_ctx_token_d * depth / (kv_efficiency * bw_d)
+    t_token   = sum_d [(t_mem_d^p + t_floor_d^p)^(1/p) + t_kv_d] + token_overhead_s
+
+The KV-cache read at depth is added after the p-norm on the GPU backends (``kv_separate``): without
+flash attention, decode attention runs as its own kernels (KQ mat-vec, softmax, KQV mat-vec) after
+the weight mat-vecs; it neither overlaps with them nor hides under the dispatch floor or an ALU-bound
+K-quant mat-vec (Metal). This is what fixed Apple M1 Max 8B Q4_K_M tg8192 (+54% -> +4%): inside the max/p-norm
+the KV time vanished under the ALU-bound weights.
 
 Layers on different devices run one after the other (llama.cpp's default layer split), so
 device times add: two GPUs do not read twice as fast, they hold twice as much. The bandwidth cap
@@ -26,9 +34,9 @@ with different matmul efficiencies for float weights (cuBLAS/BLAS GEMM) and quan
 makes pp8192 slower than pp512. ``matrix_tflops`` is the dense FP16 tensor-core rate for NVIDIA
 (derived, see :func:`matrix_tflops`) and the profile's FP16/FP32 ALU rate elsewhere.
 
-All efficiencies are a few global constants per backend, fitted on published llama-bench results
-(scripts/accuracy_speed.py fits them on half of the GPUs and reports the held-out half too); no
-per-GPU factors. The CPU constants were measured on a 2-core x86 VPS (docs/accuracy.md).
+All efficiencies are a few global constants per backend, fitted on published llama-bench results;
+scripts/accuracy_speed.py also refits them leaving one GPU model out at a time and scores the GPU
+left out (docs/accuracy.md); no per-GPU factors. The CPU constants were measured on a 2-core x86 VPS (docs/accuracy.md).
 """
 
 from __future__ import annotations
@@ -51,19 +59,21 @@ class BackendConstants:
     dequant_flops_per_byte: float = 0.0  # ALU work per quantized weight byte in decode (0: never compute-bound)
     attn_bytes_per_flop: float = 0.0  # prompt attention memory traffic (KQ scores) per attention flop
     decode_alu_p: float = 0.0  # CPU: p of the p-norm combining memory time and kernel ALU time in decode (0: no ALU term)
+    kv_separate: bool = False  # GPU: decode attention runs as its own kernels, its KV time adds after the p-norm (module doc)
 
 
 BACKENDS: dict[str, BackendConstants] = {
     "cuda": BackendConstants(
         bw_efficiency=0.80,
-        layer_overhead_s=220e-6,
+        layer_overhead_s=210e-6,
         flops_efficiency=0.49,
         flops_efficiency_quant=0.35,
         attn_efficiency=0.5,
         bytes_per_sm_clock=7.0,
         overlap_p=3.0,
-        kv_efficiency=0.34,
+        kv_efficiency=0.50,
         attn_bytes_per_flop=0.06,
+        kv_separate=True,
     ),
     "rocm": BackendConstants(
         bw_efficiency=0.70, layer_overhead_s=250e-6, flops_efficiency=0.40, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0
@@ -75,9 +85,10 @@ BACKENDS: dict[str, BackendConstants] = {
         flops_efficiency_quant=0.57,
         attn_efficiency=0.45,
         overlap_p=3.0,
-        kv_efficiency=0.15,
+        kv_efficiency=0.10,
         dequant_flops_per_byte=50.0,
         attn_bytes_per_flop=0.1,
+        kv_separate=True,
     ),
     "sycl": BackendConstants(
         bw_efficiency=0.55, layer_overhead_s=300e-6, flops_efficiency=0.30, flops_efficiency_quant=0.25, attn_efficiency=0.10, overlap_p=3.0
@@ -262,7 +273,9 @@ def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: fl
         eff = bw_eff_override if (bw_eff_override is not None and sh.backend == "cpu") else c.bw_efficiency
         bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops)
         t_mem = sh.weight_bytes_read / (eff * bw * 1e9)
-        t_mem += sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
+        t_kv = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
+        if not c.kv_separate:
+            t_mem, t_kv = t_mem + t_kv, 0.0
         if c.decode_alu_p and sh.weight_types and sh.tflops > 0 and not (bw_eff_override is not None and sh.backend == "cpu"):
             # (a calibrated CPU efficiency was derived from a measured tg rate: it already contains the ALU limit)
             # CPU: the mat-vec kernels' dequantize + dot-product rate can be slower than the bus
@@ -270,7 +283,7 @@ def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: fl
         elif c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
             # decode of quantized weights can be ALU-bound (e.g. K-quants on Apple GPUs)
             t_mem = max(t_mem, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
-        t += _pnorm(t_mem, sh.layers * c.layer_overhead_s, c.overlap_p)
+        t += _pnorm(t_mem, sh.layers * c.layer_overhead_s, c.overlap_p) + t_kv
     main = shares[0].backend if shares else "cpu"
     return t + backend_constants(main).token_overhead_s
 

@@ -2,7 +2,7 @@
 
 - fast: the published llama-bench rows (a copy of ../shared/data/published_llamacpp_dev.csv in
   tests/fixtures) must stay within the bars: median abs error <= 10% for generation, <= 20% for
-  prompt processing.
+  prompt processing; and the same bars for the leave-one-GPU-out cross-validation over the CUDA rows.
 - slow: a small subset of the memory comparison with llama.cpp itself (synthetic GGUFs loaded in a
   child process): every case within 3% or 16 MiB on weights, KV cache, compute and total.
 """
@@ -49,6 +49,16 @@ def test_published_prompt_median_error_within_20pct(published: list) -> None:  #
     errs = sorted(abs(r.err) for r in published if r.kind == "pp")
     assert len(errs) >= 40
     assert errs[len(errs) // 2] <= 0.20
+
+
+def test_published_leave_one_gpu_out(published: list) -> None:  # type: ignore[type-arg]
+    # generalisation, not just fit: refit the CUDA constants without each GPU model, predict that GPU
+    acc = sys.modules["accuracy_speed"]
+    lo = acc.leave_one_gpu_out(published)
+    assert len(lo["per_gpu"]) >= 7
+    assert len(lo["errors"]["tg"]) >= 30 and len(lo["errors"]["pp"]) >= 30
+    assert lo["tg"] <= 0.10
+    assert lo["pp"] <= 0.20
 
 
 def test_published_rows_all_fit_on_their_gpus(published: list) -> None:  # type: ignore[type-arg]

@@ -67,6 +67,21 @@ def test_generation_kv_cache_read_at_depth() -> None:
     assert t1 - t0 == pytest.approx(kv * 4096 / (c.kv_efficiency * 936.2e9))
 
 
+def test_kv_read_adds_after_the_weights_on_gpus() -> None:
+    # decode attention runs as its own kernels: its KV time adds in full even when the weights sit on the
+    # dispatch floor or are ALU-bound (Metal K-quants), instead of vanishing inside the p-norm / max
+    kv = 32 * 2 * 1024 * 2
+    for backend, name, bw, tf in (("cuda", "NVIDIA GeForce RTX 3090", 936.2, 35.58), ("metal", "Apple M1 Max (32-core GPU)", 400.0, 10.62)):
+        c = spd.backend_constants(backend)
+        assert c.kv_separate
+        sh = dict(name=name, backend=backend, bandwidth_gbps=bw, tflops=tf)
+        t0 = spd.generation_time_s([_share(**sh)], 0)
+        t1 = spd.generation_time_s([_share(kv_bytes_per_ctx_token=kv, **sh)], 4096)
+        assert t1 - t0 == pytest.approx(kv * 4096 / (c.kv_efficiency * bw * 1e9))
+    # the CPU backend keeps the KV bytes with the weights (one memory-bound stream)
+    assert not spd.backend_constants("cpu").kv_separate
+
+
 def test_layer_split_devices_add_up() -> None:
     one = spd.generation_time_s([_share(layers=80, weight_bytes_read=int(42e9))], 0)
     two = spd.generation_time_s([_share(layers=40, weight_bytes_read=int(21e9))] * 2, 0)
