@@ -27,6 +27,21 @@ class Calibration(BaseModel):
     cpu_gen_efficiency: float | None = None  # measured tg tokens/s x bytes per token / bandwidth
     cpu_pp_tflops: float | None = None  # effective prompt-processing throughput measured on the CPU
     source_test: str | None = None
+    speed_model: str | None = None  # which speed formulas the figures were derived for (see speed_model_id)
+
+
+def speed_model_id() -> str:
+    """Identifies the speed formulas in force: a hash of hwbench/estimate/speed.py.
+
+    Calibrated figures are back-solved through those formulas (the peak at which the estimator
+    reproduces a measurement), so a calibration made under other formulas would mislead: it is
+    ignored, and the next bench makes a new one.
+    """
+    import hashlib
+
+    from hwbench.estimate import speed
+
+    return hashlib.sha256(Path(speed.__file__).read_bytes()).hexdigest()[:16]
 
 
 def calibration_path() -> Path:
@@ -47,6 +62,8 @@ def load_calibration(key: str | None = None, path: Path | None = None) -> Calibr
         return None
     if key is not None and cal.machine_key != key:
         return None
+    if cal.speed_model != speed_model_id():
+        return None
     return cal
 
 
@@ -57,6 +74,7 @@ def save_calibration(cal: Calibration, path: Path | None = None) -> Path:
     old = load_calibration(cal.machine_key, p)
     data = old.model_dump() if old else {}
     data.update({k: v for k, v in cal.model_dump().items() if v is not None})
+    data["speed_model"] = speed_model_id()
     fd, tmp = tempfile.mkstemp(prefix=".calibration.", dir=p.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2)

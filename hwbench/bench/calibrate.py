@@ -58,9 +58,10 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None) -> 
     pp_tflops = None
     pp = _best(record, "pp")
     if pp and pp[0].predicted_tokens_per_s:
+        # the prediction was made with hw.cpu_tflops (assumed, or an earlier calibration's): scaling
+        # that same figure by measured/predicted gives the peak that reproduces this run, so a new
+        # bench refreshes the calibration instead of compounding on the old one
         pp_tflops = round(hw.cpu_tflops * pp[0].tokens_per_s / pp[0].predicted_tokens_per_s, 4)  # type: ignore[operator]
-        if hw.cpu_tflops_source == "measured":
-            pp_tflops = None  # would compound on an earlier calibration's figure; keep it unless re-derived
     if bw is None and eff is None and pp_tflops is None:
         return None
     h = record.host

@@ -1,0 +1,73 @@
+"""Calibration: applies to the machine and the speed formulas it was measured under, and is refreshed by each bench."""
+
+import json
+
+from hwbench.calibration import Calibration, calibration_path, load_calibration, machine_key, save_calibration, speed_model_id
+from hwbench.hardware import target_from_host
+from hwbench.schema import CpuInfo, HostInfo, MemoryInfo
+
+KEY = machine_key("AMD EPYC", 2, 24 * 2**30)
+
+
+def cal(**kw):
+    base = {"run_id": "r1", "created_at": "2026-11-29T00:00:00+00:00", "machine_key": KEY}
+    return Calibration(**{**base, **kw})
+
+
+def test_round_trip_and_machine_key():
+    save_calibration(cal(cpu_bandwidth_gbps=44.5, cpu_pp_tflops=0.6))
+    got = load_calibration(KEY)
+    assert got is not None and got.cpu_bandwidth_gbps == 44.5 and got.speed_model == speed_model_id()
+    assert load_calibration(machine_key("Other CPU", 2, 24 * 2**30)) is None
+
+
+def test_calibration_from_other_speed_formulas_is_ignored():
+    save_calibration(cal(cpu_bandwidth_gbps=44.5))
+    p = calibration_path()
+    d = json.loads(p.read_text())
+    d["speed_model"] = "0123456789abcdef"  # made under other formulas
+    p.write_text(json.dumps(d))
+    assert load_calibration(KEY) is None
+
+
+def test_new_bench_refreshes_and_keeps_other_fields():
+    save_calibration(cal(cpu_bandwidth_gbps=44.5, cpu_pp_tflops=0.6))
+    save_calibration(cal(run_id="r2", cpu_pp_tflops=0.7))
+    got = load_calibration(KEY)
+    assert got is not None and got.run_id == "r2" and got.cpu_pp_tflops == 0.7 and got.cpu_bandwidth_gbps == 44.5
+
+
+def test_check_says_calibrated_and_uses_measured_figures():
+    save_calibration(cal(cpu_bandwidth_gbps=44.5, cpu_pp_tflops=0.6))
+    host = HostInfo(cpu=CpuInfo(model="AMD EPYC", logical_cores=2, physical_cores=2, flags=["avx2", "fma"]), memory=MemoryInfo(total_bytes=24 * 2**30))
+    t = target_from_host(host, load_calibration(KEY))
+    assert t.cpu_bandwidth_gbps == 44.5 and t.cpu_bandwidth_source == "measured"
+    assert t.cpu_tflops == 0.6 and t.cpu_tflops_source == "measured"
+    assert t.calibration is not None and t.calibration.startswith("calibrated from run r1")
+    assert target_from_host(host, None).cpu_bandwidth_source == "assumed"
+
+
+def test_corrupt_calibration_is_ignored():
+    calibration_path().parent.mkdir(parents=True, exist_ok=True)
+    calibration_path().write_text("{not json")
+    assert load_calibration(KEY) is None
+
+
+def test_bench_calibration_refreshes_an_earlier_measured_peak():
+    """calibrate() scales the peak the prediction used (even an earlier calibration's) by measured/predicted."""
+    from hwbench.bench.calibrate import calibrate
+    from hwbench.schema import BenchResult, HardwareTarget, RunRecord
+
+    host = HostInfo(cpu=CpuInfo(model="AMD EPYC", logical_cores=2), memory=MemoryInfo(total_bytes=24 * 2**30))
+    rec = RunRecord(
+        run_id="r9",
+        created_at="2026-11-29T01:00:00+00:00",
+        hwbench_version="0.1.0",
+        host=host,
+        results=[BenchResult(test="pp512", device="CPU", n_prompt=512, tokens_per_s=300.0, predicted_tokens_per_s=500.0)],
+    )
+    hw = HardwareTarget(label="x", ram_bytes=24 * 2**30, cpu_bandwidth_gbps=44.5, cpu_tflops=0.8, cpu_tflops_source="measured", cpu_cores=2)
+    assert calibrate(rec, hw, None) is not None
+    got = load_calibration(KEY)
+    assert got is not None and got.run_id == "r9"
+    assert got.cpu_pp_tflops == round(0.8 * 300 / 500, 4)
