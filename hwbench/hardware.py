@@ -20,7 +20,8 @@ ASSUMED_CPU_BW_GBPS = 40.0
 
 def assumed_cpu_bandwidth(logical_cores: int | None, virtualized: bool | None) -> float:
     if virtualized and logical_cores:
-        return float(min(ASSUMED_CPU_BW_GBPS, max(10.0, 6.0 * logical_cores)))
+        # a small slice of a server still streams from several channels: ~8 GB/s per vCPU, 20-40 GB/s
+        return float(min(ASSUMED_CPU_BW_GBPS, max(20.0, 8.0 * logical_cores)))
     return ASSUMED_CPU_BW_GBPS
 
 
