@@ -71,3 +71,43 @@ def test_bench_calibration_refreshes_an_earlier_measured_peak():
     got = load_calibration(KEY)
     assert got is not None and got.run_id == "r9"
     assert got.cpu_pp_tflops == round(0.8 * 300 / 500, 4)
+
+
+def test_solve_for_inverts_a_sublinear_prediction():
+    """Generation rises sublinearly with bandwidth (fixed costs, ALU time): the solver inverts the estimator itself."""
+    from hwbench.bench.calibrate import solve_for
+
+    def predict(r, cpu_bandwidth_gbps, **_):
+        return 1.0 / (0.002 + 1.0 / cpu_bandwidth_gbps)  # tokens/s with a fixed 2 ms per token
+
+    bw = solve_for(predict, None, "cpu_bandwidth_gbps", 80.0, 0.5, 5000.0)
+    assert bw is not None and abs(predict(None, bw) - 80.0) < 1e-6
+    assert solve_for(predict, None, "cpu_bandwidth_gbps", 600.0, 0.5, 5000.0) is None  # unreachable: above 1/0.002
+
+
+def test_calibrate_with_predict_reproduces_the_run():
+    from hwbench.bench.calibrate import calibrate
+    from hwbench.schema import BenchResult, HardwareTarget, RunRecord
+
+    def predict(r, cpu_bandwidth_gbps=20.0, cpu_tflops=0.3):
+        if r.n_prompt:
+            return 1000.0 * cpu_tflops
+        return 1.0 / (0.004 + 1.0 / cpu_bandwidth_gbps)
+
+    host = HostInfo(cpu=CpuInfo(model="AMD EPYC", logical_cores=2), memory=MemoryInfo(total_bytes=24 * 2**30))
+    rec = RunRecord(
+        run_id="r10",
+        created_at="2026-11-29T02:00:00+00:00",
+        hwbench_version="0.1.0",
+        host=host,
+        results=[
+            BenchResult(test="pp512", device="CPU", n_prompt=512, tokens_per_s=320.0, predicted_tokens_per_s=300.0),
+            BenchResult(test="tg128", device="CPU", n_gen=128, tokens_per_s=80.0, predicted_tokens_per_s=40.0),
+        ],
+    )
+    hw = HardwareTarget(label="x", ram_bytes=24 * 2**30, cpu_bandwidth_gbps=20.0, cpu_tflops=0.3, cpu_cores=2)
+    calibrate(rec, hw, None, predict=predict)
+    got = load_calibration(KEY)
+    assert got is not None
+    assert abs(predict(rec.results[1], cpu_bandwidth_gbps=got.cpu_bandwidth_gbps) - 80.0) < 0.01
+    assert abs(got.cpu_pp_tflops - 0.32) < 1e-3

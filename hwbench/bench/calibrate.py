@@ -13,6 +13,9 @@ Only CPU-only llama.cpp results (no GPU layers on this machine), measured on the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from hwbench.schema import HardwareTarget, ModelSpec, RunRecord
 
 
@@ -30,7 +33,37 @@ def _best(record: RunRecord, kind: str) -> list:  # type: ignore[type-arg]
     return sorted(out, key=lambda r: r.tokens_per_s or 0.0, reverse=True)
 
 
-def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None) -> str | None:
+Predict = Callable[..., "float | None"]
+
+
+def solve_for(predict: Predict, r: Any, field: str, measured: float, lo: float, hi: float, **fixed: Any) -> float | None:
+    """The value of hardware figure ``field`` at which the estimator predicts ``measured`` for ``r``.
+
+    Predicted tokens/s rise with bandwidth or FLOPS, so bisection on a log scale finds it; None when
+    the measurement lies outside what any value in [lo, hi] predicts (then the caller falls back).
+    """
+    import math
+
+    p_lo, p_hi = predict(r, **fixed, **{field: lo}), predict(r, **fixed, **{field: hi})
+    if p_lo is None or p_hi is None or not (p_lo <= measured <= p_hi):
+        return None
+    a, b = math.log(lo), math.log(hi)
+    for _ in range(40):
+        mid = (a + b) / 2
+        pm = predict(r, **fixed, **{field: math.exp(mid)})
+        if pm is None:
+            return None
+        if pm < measured:
+            a = mid
+        else:
+            b = mid
+    return math.exp((a + b) / 2)
+
+
+def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None, predict: Predict | None = None) -> str | None:
+    """Save the figures at which the estimator reproduces this run. With ``predict`` (the
+    estimator for one result with hardware figures replaced), they are solved for exactly;
+    without it, from the closed-form parts of the speed formula."""
     from hwbench.calibration import Calibration, machine_key, save_calibration
     from hwbench.estimate.speed import backend_constants
 
@@ -55,6 +88,10 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None) -> 
                     bw = round(achieved / c.bw_efficiency, 2)
     if bw_meas:
         bw = round(bw_meas, 2)
+    elif tg and predict is not None:
+        solved = solve_for(predict, tg[0], "cpu_bandwidth_gbps", float(tg[0].tokens_per_s or 0), 0.5, 5000.0)
+        if solved is not None:
+            bw = round(solved, 2)
     pp_tflops = None
     pp = _best(record, "pp")
     if pp and pp[0].predicted_tokens_per_s:
@@ -62,6 +99,11 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None) -> 
         # that same figure by measured/predicted gives the peak that reproduces this run, so a new
         # bench refreshes the calibration instead of compounding on the old one
         pp_tflops = round(hw.cpu_tflops * pp[0].tokens_per_s / pp[0].predicted_tokens_per_s, 4)  # type: ignore[operator]
+        if predict is not None:
+            fixed = {"cpu_bandwidth_gbps": bw} if bw else {}
+            solved = solve_for(predict, pp[0], "cpu_tflops", float(pp[0].tokens_per_s or 0), 1e-3, 1e3, **fixed)
+            if solved is not None:
+                pp_tflops = round(solved, 4)
     if bw is None and eff is None and pp_tflops is None:
         return None
     h = record.host

@@ -336,9 +336,10 @@ def run_llamacpp_part(opts: BenchOptions, target: Target, instances: list[Any], 
             if is_slice and factors is not None and s:
                 r = slicing.extrapolate(r, factors["pp" if t.n_prompt else "tg"], run_spec.n_layer, spec.n_layer)
             key = (inst, t.depth, t.n_prompt, t.n_gen)
+            ctx = t.depth + t.n_prompt if t.n_prompt else 2 * t.depth + t.n_gen
+            est_settings = settings_for(ctx, inst)
             if key not in pred_cache:
-                ctx = t.depth + t.n_prompt if t.n_prompt else 2 * t.depth + t.n_gen
-                pred_cache[key] = _estimate(spec, quant, settings_for(ctx, inst), hw, target.tensors)
+                pred_cache[key] = _estimate(spec, quant, est_settings, hw, target.tensors)
             p = pred_cache[key]
             if p is not None and p.speed is not None and p.verdict != "none":
                 pred = p.speed.prompt_tokens_per_s if t.n_prompt else p.speed.generation_tokens_per_s
@@ -346,6 +347,7 @@ def run_llamacpp_part(opts: BenchOptions, target: Target, instances: list[Any], 
                     r.predicted_tokens_per_s = pred
                     r.prediction_error_pct = rec_mod.prediction_error_pct(r.tokens_per_s, pred)
                     r.settings["prediction_basis"] = p.speed.basis
+                    r.settings["estimate_settings"] = est_settings.model_dump(mode="json")
                     r.settings["bytes_per_token"] = p.speed.inputs.get("bytes_per_token")
             record.results.append(r)
             if t.n_prompt and s and not is_slice:
@@ -402,7 +404,21 @@ def _finish(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: T
         try:
             from hwbench.bench.calibrate import calibrate
 
-            cal_note = calibrate(record, hw, target.spec if target else None)
+            predict = None
+            if target is not None:
+                tgt = target
+
+                def predict(r: Any, **hw_update: Any) -> float | None:
+                    """The estimator's tokens/s for result ``r`` on ``hw`` with some figures replaced."""
+                    st = r.settings.get("estimate_settings")
+                    if not st:
+                        return None
+                    e = _estimate(tgt.spec, tgt.quant, EstimateSettings(**st), hw.model_copy(update=hw_update), tgt.tensors)
+                    if e is None or e.speed is None or e.verdict == "none":
+                        return None
+                    return e.speed.prompt_tokens_per_s if r.n_prompt else e.speed.generation_tokens_per_s
+
+            cal_note = calibrate(record, hw, target.spec if target else None, predict=predict)
             if cal_note:
                 record.notes.append(cal_note)
         except Exception as e:  # noqa: BLE001 - calibration is a bonus
