@@ -121,6 +121,11 @@ def estimate_vs_measured_chart(rows: list[tuple[str, float, float]], *, salt: st
     ax.set_xlim(0, vmax * 1.18 if vmax > 0 else 1)
     ax.set_xlabel("tokens/s", fontsize=9)
     ax.set_title(_label(title, 110), fontsize=10, loc="left")
-    ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False)
+    # below the x label, a fixed distance in inches whatever the chart's height (above it, a long
+    # title ran into it)
+    from matplotlib.transforms import ScaledTranslation
+
+    anchor = ScaledTranslation(0, -0.42, fig.dpi_scale_trans)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, 0.0), bbox_transform=ax.transAxes + anchor, ncol=2, frameon=False)
     _style(ax)
     return _to_svg(fig, salt)
