@@ -80,3 +80,14 @@ def save_calibration(cal: Calibration, path: Path | None = None) -> Path:
         json.dump(data, f, indent=2)
     os.replace(tmp, p)
     return p
+
+
+def from_record(data: dict | None) -> Calibration | None:  # type: ignore[type-arg]
+    """The calibration a results record carries, if made under the speed formulas in force."""
+    if not data:
+        return None
+    try:
+        cal = Calibration(**data)
+    except (ValidationError, TypeError):
+        return None
+    return cal if cal.speed_model == speed_model_id() else None

@@ -328,3 +328,6 @@ class RunRecord(_Model):
     partial: bool = False
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
+    # what this run calibrated (hwbench.calibration.Calibration's fields), so a report rendered
+    # elsewhere estimates this machine with the measured figures too
+    calibration: dict[str, Any] | None = None

@@ -111,3 +111,27 @@ def test_calibrate_with_predict_reproduces_the_run():
     assert got is not None
     assert abs(predict(rec.results[1], cpu_bandwidth_gbps=got.cpu_bandwidth_gbps) - 80.0) < 0.01
     assert abs(got.cpu_pp_tflops - 0.32) < 1e-3
+
+
+def test_record_carries_its_calibration_and_report_uses_it(tmp_path):
+    """A report rendered from a results file estimates that machine with the figures the run measured."""
+    from hwbench.bench.calibrate import calibrate
+    from hwbench.calibration import from_record
+    from hwbench.report.html import build_report
+    from hwbench.report.records import LoadedRecord
+    from hwbench.schema import BenchResult, HardwareTarget, RunRecord
+
+    host = HostInfo(cpu=CpuInfo(model="AMD EPYC", logical_cores=2, physical_cores=2), memory=MemoryInfo(total_bytes=24 * 2**30))
+    rec = RunRecord(
+        run_id="r11",
+        created_at="2026-11-29T03:00:00+00:00",
+        hwbench_version="0.1.0",
+        host=host,
+        results=[BenchResult(test="pp512", device="CPU", n_prompt=512, tokens_per_s=300.0, predicted_tokens_per_s=500.0)],
+    )
+    hw = HardwareTarget(label="x", ram_bytes=24 * 2**30, cpu_bandwidth_gbps=44.5, cpu_tflops=0.8, cpu_cores=2)
+    calibrate(rec, hw, None)
+    assert rec.calibration is not None and from_record(rec.calibration).cpu_pp_tflops == 0.48
+    assert from_record({**rec.calibration, "speed_model": "other"}) is None
+    html = build_report([LoadedRecord(tmp_path / "r.json", rec, "r")], [], matrix_models=["1b"], recommend_models=[])
+    assert "0.48 TFLOPS (measured)" in html or "0.48 TFLOP" in html

@@ -64,7 +64,7 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None, pre
     """Save the figures at which the estimator reproduces this run. With ``predict`` (the
     estimator for one result with hardware figures replaced), they are solved for exactly;
     without it, from the closed-form parts of the speed formula."""
-    from hwbench.calibration import Calibration, machine_key, save_calibration
+    from hwbench.calibration import Calibration, machine_key, save_calibration, speed_model_id
     from hwbench.estimate.speed import backend_constants
 
     c = backend_constants("cpu")
@@ -117,6 +117,7 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None, pre
         source_test=("membw_read_cpu" if bw_meas else (tg[0].test if tg else None)),
     )
     path = save_calibration(cal)
+    record.calibration = cal.model_dump(mode="json", exclude_none=True) | {"speed_model": speed_model_id()}
     parts = []
     if bw:
         parts.append(f"CPU bandwidth {bw:g} GB/s ({'measured' if bw_meas else 'derived from ' + tg[0].test})")

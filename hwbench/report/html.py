@@ -511,7 +511,10 @@ def build_report(
                 origin
                 or f"Inventory stored in result file {records[0].path.name} (run {records[0].record.run_id}, {records[0].record.created_at})."
             )
-            hardware = hardware or target_from_host(host, None, extra_dir)
+            from hwbench.calibration import from_record
+
+            measured = next((m for lr in records if lr.record.host.cpu == host.cpu and (m := from_record(lr.record.calibration))), None)
+            hardware = hardware or target_from_host(host, measured, extra_dir)
         else:
             host, hw_detected = detected_host()
             origin = origin or "This machine, detected now (quick detection)."
