@@ -151,7 +151,7 @@ class _Ctx:
             if g.unified_memory:
                 unified_used += total
             devices.append(
-                DeviceMemory(
+                DeviceMemory.model_construct(
                     device=f"GPU{gi} {g.name}",
                     weights_bytes=w,
                     kv_cache_bytes=kv,
@@ -175,7 +175,7 @@ class _Ctx:
         # unified memory: GPU allocations come out of the same RAM (weights mapped once, not copied)
         host_total += unified_used
         devices.append(
-            DeviceMemory(
+            DeviceMemory.model_construct(
                 device="RAM",
                 weights_bytes=hw_w,
                 kv_cache_bytes=hw_kv,
@@ -346,7 +346,7 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
     )
     if hw.calibration:
         basis += f"; {hw.calibration}"
-    return SpeedEstimate(
+    return SpeedEstimate.model_construct(
         generation_tokens_per_s=round(1.0 / t_gen, 2) if t_gen > 0 else 0.0,
         prompt_tokens_per_s=round(1.0 / t_pp, 2) if t_pp > 0 else 0.0,
         source="estimated",
@@ -378,6 +378,9 @@ def validate_settings(m: ModelSpec, s: EstimateSettings) -> None:
         raise BadInput(f"--gpu-layers {s.gpu_layers} must be 0 or more (or 'auto')")
 
 
+# Results are built with model_construct: they are computed here, not read from outside, and
+# skipping validation spares `hwbench check` pydantic's schema build (~14 ms) on the table path.
+# tests/estimate/test_fit.py::test_results_validate round-trips them through validation.
 def estimate_fit(
     model: ModelSpec,
     quant: Quant,
@@ -407,7 +410,7 @@ def estimate_fit(
     comp = sum(d.compute_bytes for d in p.devices)
     ovh = sum(d.overhead_bytes for d in p.devices)
     outb = sum(d.output_bytes for d in p.devices)
-    memory = MemoryEstimate(
+    memory = MemoryEstimate.model_construct(
         weights_bytes=weights,
         kv_cache_bytes=kv_total,
         compute_bytes=comp,
@@ -423,7 +426,7 @@ def estimate_fit(
 
         act = active_params(model)
     bpw = ctx.layout.total * 8 / max(1, n_params)
-    summary = ModelSummary(
+    summary = ModelSummary.model_construct(
         name=model.name,
         arch=model.arch,
         params=n_params,
@@ -434,10 +437,10 @@ def estimate_fit(
         source=model_source,
         assumed_from=model.assumed_from,
     )
-    speed = _speed(ctx, p, tensors) if verdict != "none" else SpeedEstimate(
+    speed = _speed(ctx, p, tensors) if verdict != "none" else SpeedEstimate.model_construct(
         generation_tokens_per_s=0.0, prompt_tokens_per_s=0.0, source="estimated", basis="does not fit: no speed"
     )
-    est = FitEstimate(
+    est = FitEstimate.model_construct(
         verdict=verdict,  # type: ignore[arg-type]
         verdict_text=_verdict_text(verdict, p, L, hw),
         gpu_layers=min(p.gpu_layers, L + 1),

@@ -110,14 +110,17 @@ def test_other_init_error(make_nvml: Callable[..., Any]) -> None:
 
 def test_pynvml_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", None)  # makes `import pynvml` raise ImportError
+    monkeypatch.setattr("hwbench.detect.nvidia.nvidia_driver_present", lambda *a: True)  # a driver, but no package
     gpus, warnings = probe_nvidia()
     assert gpus == []
     assert warnings == ["NVML not installed (pip install nvidia-ml-py)"]
 
 
-def test_real_pynvml_without_driver() -> None:
+def test_real_pynvml_without_driver(monkeypatch: pytest.MonkeyPatch) -> None:
     """The installed nvidia-ml-py on a machine without libnvidia-ml: a warning, never a crash."""
     pynvml = pytest.importorskip("pynvml")
+    # go past the driver-presence shortcut, so the real library is initialised and fails
+    monkeypatch.setattr("hwbench.detect.nvidia.nvidia_driver_present", lambda *a: True)
     try:
         pynvml.nvmlInit()
         pynvml.nvmlShutdown()
@@ -127,6 +130,12 @@ def test_real_pynvml_without_driver() -> None:
     gpus, warnings = probe_nvidia()
     assert gpus == []
     assert len(warnings) == 1 and warnings[0].startswith(("no NVIDIA driver", "NVML init failed"))
+
+
+def test_no_driver_skips_nvml_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hwbench.detect.nvidia.nvidia_driver_present", lambda *a: False)
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # importing it would fail: it must not be tried
+    assert probe_nvidia() == ([], ["no NVIDIA driver (no /proc/driver/nvidia, /dev/nvidiactl or /dev/dxg)"])
 
 
 def test_legacy_bytes_strings(make_nvml: Callable[..., Any], gpu: Any) -> None:
@@ -217,3 +226,17 @@ def test_pci_nvidia_gpus_from_sysfs(tree: Any) -> None:
     tree.pci_device("0000:01:00.1", 0x10DE, 0x1AEF, 0x040300)  # its HDMI audio function
     tree.pci_device("0000:02:00.0", 0x8086, 0x56A0, 0x030000)
     assert pci_nvidia_gpus(tree.sys) == ["0000:01:00.0"]
+
+
+def test_driver_presence_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hwbench.detect.nvidia import nvidia_driver_present
+
+    proc, dev = tmp_path / "proc", tmp_path / "dev"
+    proc.mkdir()
+    dev.mkdir()
+    assert not nvidia_driver_present(str(proc), str(dev))
+    (proc / "driver" / "nvidia").mkdir(parents=True)
+    assert nvidia_driver_present(str(proc), str(dev))
+    (proc / "driver" / "nvidia").rmdir()
+    (dev / "dxg").write_text("")  # WSL2
+    assert nvidia_driver_present(str(proc), str(dev))

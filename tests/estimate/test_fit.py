@@ -167,3 +167,17 @@ def test_partial_split_is_the_largest_that_fits(model, gpu, n, ram):
     scan = next((k for k in range(m.n_layer, 0, -1) if ctx.place(k).fits), 0)
     assert e.verdict == ("partial" if scan else "cpu")
     assert e.gpu_layers == scan
+
+
+@pytest.mark.parametrize(
+    "model,quant,target_args",
+    [("llama-3-8b", "Q4_K_M", (["RTX 3090"],)), ("llama-3-70b", "Q4_K_M", (["RTX 3090"], 1, 64)), ("mixtral-8x7b", "gptq", ()), ("llama-3-70b", "Q8_0", ((), 1, 16))],
+)
+def test_results_validate(model, quant, target_args):
+    """estimate_fit builds its results without validation (speed): they must pass validation all the same."""
+    from hwbench.schema import FitEstimate
+
+    e = estimate_fit(get_model(model), parse_quant(quant), EstimateSettings(context=4096), hw(*target_args), reference_gpus=[])
+    again = FitEstimate.model_validate(e.model_dump(mode="json"))
+    assert again.model_dump() == e.model_dump()
+    assert again.verdict in ("gpu", "partial", "cpu", "none")
