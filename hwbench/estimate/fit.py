@@ -11,7 +11,7 @@ from hwbench.arch import TensorSpec, model_tensors, source_tensors
 from hwbench.errors import BadInput
 from hwbench.estimate import memory as mem
 from hwbench.estimate import speed as spd
-from hwbench.quant import FILE_TYPES, Quant, is_quantizable
+from hwbench.quant import FILE_TYPES, GGML_TYPES, Quant, is_quantizable
 from hwbench.schema import (
     DeviceMemory,
     EstimateSettings,
@@ -27,6 +27,8 @@ from hwbench.schema import (
 # Quants tried for "the best quant that fits", best first.
 QUANT_LADDER = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS", "IQ1_M"]
 MAX_GPUS_PER_NODE = 8
+# file types whose mix puts some tensors below the base type (llama-quant.cpp): the lowest type used
+_MIX_FLOOR = {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}
 MAX_CONTEXT = 10_000_000  # the longest context hwbench estimates for (validate_settings)
 
 
@@ -577,6 +579,17 @@ def verdict_only(
 ) -> str:
     """Just the verdict of :func:`estimate_fit` (no speed, no records): for the follow-up searches."""
     validate_settings(model, settings)
+    if tensors is None and quant.file_type is not None:
+        # every tensor of a llama.cpp mix is at least its floor type (bumps and fallbacks only add
+        # bits; IQ3_XS/IQ3_XXS move some tensors one type down), so weights >= params x floor
+        # bits: beyond all memory there is nothing to place
+        floor = _MIX_FLOOR.get(quant.file_type.name)
+        floor_bpw = GGML_TYPES[floor].bits_per_weight if floor else quant.file_type.nominal_bpw
+        lower_bound = model.params * floor_bpw / 8
+        unified = any(g.unified_memory for g in hw.gpus)
+        capacity = hw.ram_bytes + (0 if unified else sum(g.memory_bytes for g in hw.gpus))
+        if lower_bound > capacity:
+            return "none"
     if tensors is None:
         tensors = tensors_for(model, quant)
     else:

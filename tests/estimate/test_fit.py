@@ -181,3 +181,17 @@ def test_results_validate(model, quant, target_args):
     again = FitEstimate.model_validate(e.model_dump(mode="json"))
     assert again.model_dump() == e.model_dump()
     assert again.verdict in ("gpu", "partial", "cpu", "none")
+
+
+def test_mix_weights_never_below_the_floor():
+    """The shortcut in verdict_only relies on it: each file type's mix is at least its floor type."""
+    from hwbench.arch import model_tensors
+    from hwbench.estimate.fit import _MIX_FLOOR
+    from hwbench.quant import FILE_TYPES, GGML_TYPES
+
+    for name in ("llama-3-8b", "qwen2.5-72b", "gemma-2-9b", "mixtral-8x7b", "phi-3-mini", "deepseek-v3", "qwen3-30b-a3b"):
+        m = get_model(name)
+        for ft in FILE_TYPES.values():
+            floor = GGML_TYPES[_MIX_FLOOR[ft.name]].bits_per_weight if ft.name in _MIX_FLOOR else ft.nominal_bpw
+            w = sum(t.n_bytes for t in model_tensors(m, ft.name))
+            assert w >= m.params * floor / 8, (name, ft.name)
