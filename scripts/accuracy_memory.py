@@ -53,7 +53,7 @@ def shapes(quick: bool) -> list[Shape]:
         # real Llama-3.2-1B shape: GQA 32/8, head_dim 64, tied, 128k vocab
         Shape("llama-3.2-1b (real shape)", dict(model="llama-3.2-1b"), ("Q4_K_M", "Q8_0")),
         # real Llama-3.2-3B shape
-        Shape("llama-3.2-3b (real shape)", dict(model="llama-3.2-3b"), ("Q4_0",), contexts=(512, 8192, 32768)),
+        Shape("llama-3.2-3b (real shape)", dict(model="llama-3.2-3b"), ("Q4_0",), contexts=(512, 1024, 2048, 8192, 32768)),
         # Gemma-2-like: gemma2 arch, 256k vocab, head_dim 256, sliding window 1024 on every other layer
         Shape(
             "gemma2-like (256k vocab, SWA)",
@@ -91,7 +91,7 @@ def shapes(quick: bool) -> list[Shape]:
             ("Q4_K_M", "Q8_0"),
         ),
         # held out: shapes added after the compute-buffer constants were fitted
-        Shape("qwen2.5-1.5b (real shape, held out)", dict(model="qwen2.5-1.5b"), ("Q4_K_M",), contexts=(512, 8192, 32768)),
+        Shape("qwen2.5-1.5b (real shape, held out)", dict(model="qwen2.5-1.5b"), ("Q4_K_M",), contexts=(512, 1024, 2048, 8192, 32768)),
         Shape(
             "mixtral-like tiny MoE (held out)",
             dict(

@@ -195,6 +195,10 @@ def compute_bytes(
     follow llama.cpp's graph: src/llama-graph.cpp (build_attn_mha: ggml_flash_attn_ext with an f16
     mask, or mul_mat + soft_max_ext with an f32 mask; build_ffn / build_moe_ffn), sized by
     ggml/src/ggml-alloc.c (in-place reuse for soft_max/rope/add/mul/norm, best-fit free blocks).
+
+    For dense llama/qwen2 graphs on a backend with both layers and output, the result is at least the
+    replay of ggml-alloc over the real node order (``_replay_dense_graph``): it finds where the logits
+    land, which the per-phase sums cannot (placement, not live bytes).
     """
     f32 = 4
     n_ub = max(1, min(s.ubatch, s.batch, max(1, s.context)))
@@ -234,7 +238,199 @@ def compute_bytes(
         peak = max(attn, ffn)
     if with_output:
         peak = max(peak, m.vocab * T * f32 + 2 * u)
+        if with_layers and m.arch in _REPLAYED_ARCHS and not (m.is_moe or m.kv_lora_rank or m.sliding_window):
+            # where the logits land depends on where earlier phases left live tensors: replay the allocator
+            peak = max(peak, _replay_dense_graph(m, s, T, kv_cells_by_kind(m, s, n_kv)))
     return int(peak)
+
+
+# ---- a replay of ggml-alloc over the graph of a dense llama-style model ---------------------------
+#
+# The per-phase sums above miss one placement effect: the logits tensor ([n_vocab, T] f32) is larger
+# than every free hole, so ggml-alloc puts it in the free block at the end of the buffer, i.e. just
+# above the highest tensor still alive at that moment. Where that tensor sits depends on the holes the
+# attention phase left (without flash attention, at short contexts, the last layer's residual stream
+# ends up above the KQ-score hole), so the buffer is "that end offset + logits", not live bytes.
+# The replay below follows ggml/src/ggml-alloc.c (ggml_gallocr_alloc_graph_impl, ggml_dyn_tallocr):
+# graph inputs are allocated first and never freed; each node then gets, in graph order, either its
+# parent's memory (ops that may run in place -- add, mul, rms_norm, rope, soft_max, ... -- when that
+# parent has no other consumer and no views) or the best-fitting free block other than the last one,
+# else the last (end) block; a tensor is freed when its last consumer (or the last view of it) has run.
+# The node order is that of src/llama-graph.cpp / src/models/llama.cpp for one micro-batch (worst case,
+# all tokens output): norm, Q/K/V projections, RoPE, K/V rows into the cache, KQ + soft_max + KQV (or
+# flash attention), output projection, get_rows of the output tokens in the last layer, residual add,
+# FFN (gate, up, SwiGLU, down), residual add; then the output norm and the logits. Inputs include the
+# f32 [n_embd, T] embedding input llama.cpp always creates next to the token ids (llama-graph.cpp,
+# build_inp_embd: both inputs exist so the graph topology does not depend on the batch).
+
+# Only the graphs the replay follows node for node (qwen2 adds biases in place: same placement). Others
+# (Gemma's extra norms and SWA masks, MoE routing, MLA) keep the per-phase model above.
+_REPLAYED_ARCHS = frozenset({"llama", "qwen2"})
+_ALIGN = 32  # CPU buffer alignment (ggml-backend, TENSOR_ALIGNMENT)
+_INPLACE = frozenset({"add", "mul", "rms_norm", "rope", "soft_max"})
+
+
+@dataclass(eq=False)
+class _Node:
+    size: int
+    op: str = ""
+    srcs: list[_Node] = field(default_factory=list)
+    view_of: _Node | None = None
+    external: bool = False  # data outside the compute buffer (weights, KV cache)
+    output: bool = False  # graph outputs are never freed
+    # allocator state
+    children: int = 0
+    views: int = 0
+    allocated: bool = False
+    offset: int = -1
+
+
+class _DynAlloc:
+    """ggml_dyn_tallocr: free blocks sorted by offset, the last one unbounded; records the high mark."""
+
+    def __init__(self) -> None:
+        self.free: list[list[int]] = [[0, 1 << 62]]
+        self.high = 0
+
+    def alloc(self, size: int) -> int:
+        size = pad(size, _ALIGN)
+        best, best_size = -1, 0
+        for i, (_, bsize) in enumerate(self.free[:-1]):
+            if bsize >= size and (best < 0 or bsize <= best_size):
+                best, best_size = i, bsize
+        if best < 0:
+            best = len(self.free) - 1
+        off, bsize = self.free[best]
+        if bsize == size:
+            del self.free[best]
+        else:
+            self.free[best] = [off + size, bsize - size]
+        self.high = max(self.high, off + size)
+        return off
+
+    def release(self, off: int, size: int) -> None:
+        size = pad(size, _ALIGN)
+        fb = self.free
+        for i, b in enumerate(fb):
+            if b[0] + b[1] == off:  # extends a block upwards, maybe joins the next one
+                b[1] += size
+                if i + 1 < len(fb) and b[0] + b[1] == fb[i + 1][0]:
+                    b[1] += fb[i + 1][1]
+                    del fb[i + 1]
+                return
+            if off + size == b[0]:  # extends a block downwards, maybe joins the previous one
+                b[0], b[1] = off, b[1] + size
+                if i > 0 and fb[i - 1][0] + fb[i - 1][1] == off:
+                    fb[i - 1][1] += b[1]
+                    del fb[i]
+                return
+        j = 0
+        while j < len(fb) and fb[j][0] < off:
+            j += 1
+        fb.insert(j, [off, size])
+
+
+def _replay(inputs: list[_Node], nodes: list[_Node]) -> int:
+    """Peak offset ggml_gallocr reaches for ``nodes`` in order (``inputs`` allocated first)."""
+    a = _DynAlloc()
+
+    def allocate(t: _Node) -> None:
+        if t.external or t.allocated or t.offset >= 0 or t.view_of is not None:
+            return
+        t.allocated = True
+        if t.op in _INPLACE:
+            for p in t.srcs:
+                # a view is never the allocator's own tensor, so it is never reused in place
+                if not p.allocated or p.output or p.size != t.size or p.children != 1 or p.views != 0:
+                    continue
+                t.offset, p.allocated = p.offset, False
+                return
+        t.offset = a.alloc(t.size)
+
+    def free(t: _Node) -> None:
+        if not t.output:
+            a.release(t.offset, t.size)
+            t.allocated = False
+
+    for t in inputs:
+        allocate(t)
+    for n in nodes:
+        if n.view_of is not None:
+            n.view_of.views += 1
+        for sn in n.srcs:
+            sn.children += 1
+    for n in nodes:
+        for sn in n.srcs:
+            allocate(sn)
+        allocate(n)
+        for p in n.srcs:
+            p.children -= 1
+            if p.children or p.views:
+                continue
+            if p.view_of is not None:
+                v = p.view_of
+                v.views -= 1
+                if v.views == 0 and v.children == 0 and v.allocated:
+                    free(v)
+            elif p.allocated:
+                free(p)
+    return a.high
+
+
+def _replay_dense_graph(m: ModelSpec, s: EstimateSettings, T: int, cells: list[int], n_layers: int = 2) -> int:
+    """Compute buffer of a dense llama-style graph (``n_layers`` layers + output) by replaying ggml-alloc.
+
+    Two layers are enough: every layer but the last repeats the same pattern from the same free list.
+    """
+    f32 = 4
+    E, hd, hdv = m.n_embd, m.k_head_dim, m.v_head_dim
+    u, q, qv = E * T * f32, m.n_head * hd * T * f32, m.n_head * hdv * T * f32
+    kc, vc = m.n_head_kv * hd * T * f32, m.n_head_kv * hdv * T * f32
+    fa = s.flash_attn
+    ext = _Node(0, external=True)  # weights and the KV cache views: not in this buffer
+
+    def n(size: int, op: str, *srcs: _Node, output: bool = False) -> _Node:
+        node = _Node(size, op, list(srcs), output=output)
+        nodes.append(node)
+        return node
+
+    def view(of: _Node) -> _Node:
+        node = _Node(0, "view", [of], view_of=of.view_of or of)  # a view of a view points at the tensor
+        nodes.append(node)
+        return node
+
+    tokens, pos, out_ids = _Node(T * 4), _Node(T * 4), _Node(T * 4)
+    k_idxs = _Node(T * 8)
+    v_idxs = _Node(T * 8 if fa else T * m.n_head_kv * hdv * 8)  # without FA V is stored transposed
+    masks = [_Node(c * T * (2 if fa else f32)) for c in cells]
+    inputs = [tokens, _Node(u), pos, k_idxs, v_idxs, *masks, out_ids]
+    nodes: list[_Node] = []
+    inp = n(u, "get_rows", ext, tokens)
+    n_kv = max(cells)
+    for il in range(n_layers):
+        x = n(u, "mul", n(u, "rms_norm", inp), ext)
+        qr = n(q, "rope", view(n(q, "mul_mat", ext, x)), pos)
+        vcur = n(vc, "mul_mat", ext, x)
+        kr = n(kc, "rope", view(n(kc, "mul_mat", ext, x)), pos)
+        vview = view(vcur)
+        n(0, "set_rows", view(kr), k_idxs, ext).external = True
+        n(0, "set_rows", view(vview), v_idxs, ext).external = True
+        qp = view(qr)
+        if fa:
+            att = view(n(qv, "flash_attn_ext", qp, ext, ext, masks[0]))
+        else:
+            kq = n(n_kv * T * m.n_head * f32, "mul_mat", ext, qp)
+            att = n(qv, "cont", view(n(qv, "mul_mat", ext, n(kq.size, "soft_max", kq, masks[0]))))
+        cur, res = n(u, "mul_mat", ext, att), inp
+        if il == n_layers - 1:  # keep only the output tokens' rows (all of them in the worst case)
+            cur, res = n(u, "get_rows", cur, out_ids), n(u, "get_rows", inp, out_ids)
+        ffn_inp = n(u, "add", cur, res)
+        h = n(u, "mul", n(u, "rms_norm", ffn_inp), ext)
+        glu = n(m.n_ff * T * f32, "swiglu", n(m.n_ff * T * f32, "mul_mat", ext, h), n(m.n_ff * T * f32, "mul_mat", ext, h))
+        inp = n(u, "add", n(u, "mul_mat", ext, glu), ffn_inp)
+    x = n(u, "mul", n(u, "rms_norm", inp), ext, output=True)
+    n(m.vocab * T * f32, "mul_mat", ext, x, output=True)
+    return _replay(inputs, nodes)
 
 
 def output_buffer_bytes(m: ModelSpec, n_seq: int = 1) -> int:
