@@ -105,6 +105,7 @@ class _Ctx:
         self.n_kv = mem.pad(s.context, mem.KV_PAD)
         self.out_buf = mem.output_buffer_bytes(m)
         self.os_reserve = mem.os_reserve_bytes(hw.ram_bytes)
+        self._compute: dict[tuple[bool, bool], int] = {}
 
     def gpu_capacity(self, g: GpuTarget) -> int:
         if g.unified_memory and g.backend == "metal":
@@ -113,8 +114,16 @@ class _Ctx:
             return int(g.memory_bytes * frac)
         return g.memory_bytes
 
+    def compute(self, *, with_output: bool, with_layers: bool) -> int:
+        """compute_bytes for this model and settings, memoised: placement asks for the same few cases."""
+        key = (with_output, with_layers)
+        hit = self._compute.get(key)
+        if hit is None:
+            hit = self._compute[key] = mem.compute_bytes(self.m, self.s, n_kv=self.n_kv, with_output=with_output, with_layers=with_layers)
+        return hit
+
     def place(self, ngl: int) -> Placement:
-        m, s, hw = self.m, self.s, self.hw
+        m, hw = self.m, self.hw
         L = m.n_layer
         gpus = hw.gpus
         ngl = max(0, min(ngl, L + 1)) if gpus else 0
@@ -146,7 +155,7 @@ class _Ctx:
             if has_out:
                 w += self.layout.output_bytes(on_gpu=True)
             uses = k > 0 or has_out
-            comp = mem.compute_bytes(m, s, n_kv=self.n_kv, with_output=has_out, with_layers=k > 0) if uses else 0
+            comp = self.compute(with_output=has_out, with_layers=k > 0) if uses else 0
             ovh = mem.GPU_CONTEXT_BYTES.get(g.backend, 400 * mem.MiB) if uses else 0
             total = w + kv + comp + ovh
             cap = self.gpu_capacity(g)
@@ -170,7 +179,7 @@ class _Ctx:
         if not output_on_gpu:
             hw_w += self.layout.output_bytes(on_gpu=False)
         hw_kv = sum(self.kv[:cpu_layers])
-        hw_comp = mem.compute_bytes(m, s, n_kv=self.n_kv, with_output=not output_on_gpu, with_layers=cpu_layers > 0)
+        hw_comp = self.compute(with_output=not output_on_gpu, with_layers=cpu_layers > 0)
         hw_ovh = mem.HOST_PROCESS_BYTES + self.os_reserve
         host_total = hw_w + hw_kv + hw_comp + self.out_buf + hw_ovh
         host_cap = hw.ram_bytes
