@@ -76,14 +76,6 @@ GGML_TYPES_BY_ID: dict[int, GgmlType] = {t.type_id: t for t in GGML_TYPES.values
 FLOAT_TYPES = {"F32", "F16", "BF16", "F64"}
 
 
-def ggml_type(name: str) -> GgmlType:
-    return GGML_TYPES[name]
-
-
-def is_quantized(type_name: str) -> bool:
-    return type_name not in FLOAT_TYPES and type_name not in ("I8", "I16", "I32", "I64")
-
-
 @dataclass(frozen=True)
 class FileType:
     """A llama.cpp file type (``llama_ftype``): a default tensor type plus a mixing rule."""
