@@ -1,6 +1,6 @@
 # hwbench: the two set-up commands of the README's Quickstart.
 #   make report   create .venv, install hwbench with its extras, benchmark this machine, write reports/hwbench-report.html
-#   make test     install what the tests need (Python packages, Debian's chromium) and run them all
+#   make test     install what the tests need (Python packages, Debian's chromium), lint, run them all
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -37,6 +37,8 @@ report: install
 	@echo "report written to reports/hwbench-report.html"
 
 test: install-test
+	$(BIN)/ruff check hwbench tests scripts
+	$(BIN)/mypy hwbench
 	$(BIN)/python -m pytest -q
 
 test-fast: install
