@@ -101,7 +101,13 @@ class _Ctx:
     def __init__(self, m: ModelSpec, tensors: list[TensorSpec], s: EstimateSettings, hw: HardwareTarget, size_factor: float = 1.0) -> None:
         self.m, self.s, self.hw = m, s, hw
         self.layout = _layout(tensors, m.n_layer, size_factor)
-        self.kv = [mem.kv_bytes_layer(m, s, i) for i in range(m.n_layer)]
+        by_cells: dict[int, int] = {}  # layers with the same cell count (full / windowed) cost the same
+        self.kv = []
+        for i in range(m.n_layer):
+            cells = mem.kv_cells(m, s, i)
+            if cells not in by_cells:
+                by_cells[cells] = mem.kv_bytes_layer(m, s, i)
+            self.kv.append(by_cells[cells])
         self.n_kv = mem.pad(s.context, mem.KV_PAD)
         self.out_buf = mem.output_buffer_bytes(m)
         self.os_reserve = mem.os_reserve_bytes(hw.ram_bytes)
