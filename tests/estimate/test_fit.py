@@ -195,3 +195,21 @@ def test_mix_weights_never_below_the_floor():
             floor = GGML_TYPES[_MIX_FLOOR[ft.name]].bits_per_weight if ft.name in _MIX_FLOOR else ft.nominal_bpw
             w = sum(t.n_bytes for t in model_tensors(m, ft.name))
             assert w >= m.params * floor / 8, (name, ft.name)
+
+
+def test_layer_split_compute_buffers_per_device_hand_checked():
+    """llama.cpp reserves a compute buffer per device of a layer split (llama-context.cpp graph_reserve):
+    GPUs holding only layers need the layer peak, the GPU holding the output the logits too, and the host
+    of a fully offloaded model only the embedding rows and graph inputs."""
+    e = fit("llama-3-70b", ctx=2048, target=hw(["RTX 3090"], n=2, ram_gib=64))
+    gpu0, gpu1, ram = e.memory.per_device
+    MiB = 2**20
+    T, E = 512, 8192
+    u = E * T * 4  # 16 MiB
+    f = 28672 * T * 4  # 56 MiB
+    ffn = 2048 * T * 2 + 3 * f + 4 * u  # f16 mask + up, gate, GLU + 4 hidden states (flash attention on)
+    assert ffn == 234 * MiB
+    assert gpu0.compute_bytes == ffn  # layers only: the FFN phase is its peak
+    assert gpu1.compute_bytes >= 128256 * T * 4 + 2 * u  # + logits (250.5 MiB) and 2 hidden states
+    assert ram.compute_bytes == u + T * 16  # embedding rows + token/position inputs
+    assert gpu0.overhead_bytes == gpu1.overhead_bytes == 400 * MiB  # one CUDA context per GPU used
