@@ -280,14 +280,14 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
     flops_out = 0.0  # prompt processing computes logits for the last token only (llama-bench, servers)
     depth = max(1, s.context // 2)
     attn_flops_layer = 4 * depth * m.n_head * m.k_head_dim
-    kv_tok = [mem.kv_bytes_layer(m, s, i) / max(1, mem.kv_cells(m, s, i)) for i in range(L)]
+    kv_tok = [ctx.kv[i] / max(1, mem.kv_cells(m, s, i)) for i in range(L)]
     # float weights run through GEMM, quantized ones through llama.cpp's own kernels (speed.py)
     quantized = any(t.type_name not in ("F16", "BF16", "F32") for t in tensors if t.layer is not None and len(t.shape) > 1)
     # matmul weight elements per ggml type, per layer (active experts only) and for the output matrix:
     # the CPU backend's throughput depends on the kernel each type runs through (speed.CPU_KERNELS)
     types_layer: list[dict[str, float]] = [{} for _ in range(L)]
     out_types: dict[str, float] = {}
-    has_output = any(t.name == "output.weight" for t in tensors)
+    has_output = not ctx.layout.tied
     for t in tensors:
         if len(t.shape) < 2:
             continue
