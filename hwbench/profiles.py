@@ -1,4 +1,8 @@
-"""Load and validate the data in ``profiles/``: model architectures, GPU specs, cloud instances.
+"""Load and validate the profile data: model architectures, GPU specs, cloud instances.
+
+The bundled profiles are package data (``hwbench/data/``, read through :mod:`importlib.resources`),
+so an installed hwbench — wheel, pipx, editable — finds them wherever it runs. The top-level
+``profiles/`` of a checkout is a link to that folder: the human-facing view of the same files.
 
 User profile files (a private price list, a machine someone offers you) are read from the
 directories in ``$HWBENCH_PROFILES`` (os.pathsep-separated) or ``--profiles-dir``, after the
@@ -19,7 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hwbench.errors import BadInput, ProfileError
 from hwbench.schema import ModelSpec
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "profiles"
+
+def _bundled_dir() -> Path:
+    from importlib.resources import files
+
+    root = files("hwbench") / "data"
+    # Every installer we support (pip, pipx, editable) unpacks the package onto the file system.
+    return root if isinstance(root, Path) else Path(str(root))
+
+
+BUNDLED_DIR = _bundled_dir()
 MAX_PROFILE_BYTES = 16 * 2**20  # a profile file larger than this is refused
 
 
@@ -87,13 +100,13 @@ def _read_yaml(path: Path) -> Any:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(text, Loader=loader)  # noqa: S506 - safe loader
     except UnicodeDecodeError:
-        raise ProfileError(f"{path}: not UTF-8 text") from None
+        raise ProfileError(f"{path}: profile file is not UTF-8 text") from None
     except RecursionError:
         raise ProfileError(f"{path}: malformed YAML: nested deeper than {MAX_PROFILE_DEPTH} levels") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ProfileError(f"{path}: malformed YAML{where}: {getattr(e, 'problem', e)}") from None
+        raise ProfileError(f"{path}: malformed YAML profile{where}: {getattr(e, 'problem', e)}") from None
     _check_bounded(path, data)
     return data
 
@@ -159,12 +172,19 @@ def _cached_yaml(path: Path) -> Any:
     return data
 
 
+def _require(kind: str, n: int, files: list[Path]) -> None:
+    """An empty profile set is an error with one line, never an empty list that fails later (min() of nothing)."""
+    if n == 0:
+        names = ", ".join(str(f) for f in files)
+        raise ProfileError(f"no {kind} profiles: {names} hold no entries; restore the bundled files or reinstall hwbench")
+
+
 def _entries(path: Path, section: str) -> list[dict[str, Any]]:
     data = _cached_yaml(path)
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get(section), list):
-        raise ProfileError(f"{path}: expected a mapping with a '{section}:' list")
+        raise ProfileError(f"{path}: not a {section} profile file: expected a mapping with a '{section}:' list")
     items = data[section]
     for i, item in enumerate(items):
         if not isinstance(item, dict):
@@ -194,6 +214,8 @@ def _files(kind: str, extra_dir: str | None) -> list[Path]:
     sub = BUNDLED_DIR / kind
     if sub.is_dir():
         files += sorted(sub.glob("*.yaml"))
+    if not files:
+        raise ProfileError(f"the bundled {kind} profiles are missing from {BUNDLED_DIR}: this hwbench install is incomplete; reinstall hwbench")
     for d in user_dirs(extra_dir):
         files += sorted(p for p in d.glob("*.yaml") if p.name.startswith(kind))
         if (d / kind).is_dir():
@@ -204,7 +226,8 @@ def _files(kind: str, extra_dir: str | None) -> list[Path]:
 @lru_cache(maxsize=8)
 def load_models(extra_dir: str | None = None) -> dict[str, ModelSpec]:
     out: dict[str, ModelSpec] = {}
-    for path in _files("models", extra_dir):
+    files = _files("models", extra_dir)
+    for path in files:
         for i, item in enumerate(_entries(path, "models")):
             try:
                 m = ModelSpec(**item)
@@ -213,32 +236,37 @@ def load_models(extra_dir: str | None = None) -> dict[str, ModelSpec]:
             except TypeError as e:
                 raise ProfileError(f"{path}: models[{i}]: {e}") from None
             out[m.name.lower()] = m
+    _require("model", len(out), files)
     return out
 
 
 @lru_cache(maxsize=8)
 def load_gpus(extra_dir: str | None = None) -> list[GpuProfile]:
     by_name: dict[str, GpuProfile] = {}
-    for path in _files("gpus", extra_dir):
+    files = _files("gpus", extra_dir)
+    for path in files:
         for i, item in enumerate(_entries(path, "gpus")):
             try:
                 g = GpuProfile(**item)
             except ValidationError as e:
                 raise ProfileError(_validation_message(path, "gpus", i, e)) from None
             by_name[g.name.lower()] = g
+    _require("GPU", len(by_name), files)
     return list(by_name.values())
 
 
 @lru_cache(maxsize=8)
 def load_instances(extra_dir: str | None = None) -> list[InstanceProfile]:
     out: dict[tuple[str, str], InstanceProfile] = {}
-    for path in _files("instances", extra_dir):
+    files = _files("instances", extra_dir)
+    for path in files:
         for i, item in enumerate(_entries(path, "instances")):
             try:
                 p = InstanceProfile(**item)
             except ValidationError as e:
                 raise ProfileError(_validation_message(path, "instances", i, e)) from None
             out[(p.provider.lower(), p.instance_type.lower())] = p
+    _require("instance", len(out), files)
     return list(out.values())
 
 

@@ -104,7 +104,7 @@ def convert(rows: list[dict[str, str]]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
-    ap.add_argument("--out", type=Path, default=ROOT / "profiles" / "gpus.yaml")
+    ap.add_argument("--out", type=Path, default=ROOT / "hwbench" / "data" / "gpus.yaml")
     a = ap.parse_args(argv)
     with a.csv.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))

@@ -1,0 +1,88 @@
+""""This machine": detected inventory + its calibration -> the HardwareTarget the estimator takes.
+
+The one place that builds it; `check`, `bench`, `report --this-machine` and `recommend` all call
+:func:`this_machine`, so a user's ``--profiles-dir`` (their own GPU profiles) and a calibration
+saved by `hwbench bench` apply everywhere alike.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hwbench.calibration import Calibration
+from hwbench.schema import HardwareTarget, HostInfo
+
+
+@dataclass
+class Machine:
+    host: HostInfo
+    target: HardwareTarget
+    calibration: Calibration | None
+
+
+def minimal_host() -> HostInfo:
+    """What is known without any probe (platform module, sysconf): for when detection is unavailable."""
+    from hwbench import __version__
+    from hwbench.schema import CpuInfo, MemoryInfo
+
+    total = None
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    return HostInfo(
+        hwbench_version=__version__,
+        detected_at=datetime.now(UTC).isoformat(),
+        hostname=socket.gethostname(),
+        os=platform.platform(),
+        kernel=platform.release(),
+        python=sys.version.split()[0],
+        cpu=CpuInfo(model=platform.processor() or None, arch=platform.machine(), logical_cores=os.cpu_count()),
+        memory=MemoryInfo(total_bytes=total, effective_bytes=total),
+        warnings=["full hardware detection unavailable; minimal host info recorded"],
+    )
+
+
+def calibration_for(host: HostInfo) -> Calibration | None:
+    """The calibration `bench` saved for this host, or None (never raises: a bad file is ignored)."""
+    from hwbench.calibration import load_calibration, machine_key
+
+    try:
+        return load_calibration(machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes))
+    except Exception:  # noqa: BLE001 - a calibration is an improvement, never a reason to fail
+        return None
+
+
+def this_machine(
+    profiles_dir: str | None = None,
+    *,
+    include_gpus: bool = True,
+    host: HostInfo | None = None,
+    tolerate_detection_failure: bool = False,
+) -> Machine:
+    """Detect (quickly) unless ``host`` is given, load its calibration, build the target.
+
+    ``include_gpus=False`` skips the GPU probes (a what-if replaces the GPUs anyway).
+    ``tolerate_detection_failure``: a report or a benchmark must go on where detection itself
+    fails; the failure then becomes a warning on a :func:`minimal_host` instead of an error.
+    """
+    from hwbench.hardware import target_from_host
+
+    if host is None:
+        from hwbench.detect import detect_all
+
+        if tolerate_detection_failure:
+            try:
+                host = detect_all(quick=True, include_gpus=include_gpus)
+            except Exception as e:  # noqa: BLE001 - detection must never stop a report or a benchmark
+                host = minimal_host()
+                host.warnings.append(f"detection failed: {type(e).__name__}: {e}")
+        else:
+            host = detect_all(quick=True, include_gpus=include_gpus)
+    cal = calibration_for(host)
+    return Machine(host=host, target=target_from_host(host, cal, profiles_dir), calibration=cal)
