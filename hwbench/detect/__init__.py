@@ -133,7 +133,7 @@ def detect_all(
 
     gpus: list[GpuInfo] = []
     # what-if GPUs replace the real ones: then skip the GPU probes (and NVML's import)
-    nv = _guard("nvidia", lambda: probe_nvidia(nvml, host_ram_bytes=host.memory.total_bytes), warnings) if include_gpus else None
+    nv = _guard("nvidia", lambda: probe_nvidia(nvml, host_ram_bytes=host.memory.total_bytes, proc_root=proc_root, dev_root=dev_root), warnings) if include_gpus else None
     gpus += nv or []
     if not nv and include_gpus:
         pci = _guard("nvidia pci", lambda: (pci_nvidia_gpus(sys_root), []), warnings) or []

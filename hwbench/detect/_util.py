@@ -79,3 +79,23 @@ def exists(path: str | os.PathLike[str]) -> bool:
         return os.path.exists(path)
     except OSError:
         return False
+
+
+def isdir(path: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.isdir(path)
+    except OSError:
+        return False
+
+
+def is_live(root: str | os.PathLike[str], live: str) -> bool:
+    """Whether ``root`` is this machine's own ``live`` folder (``/proc``, ``/sys``), not a fake tree.
+
+    Fallbacks that ask the running system rather than a file under a root (``os.cpu_count()``,
+    py-cpuinfo, ``platform.machine()``) are used only then, so a fake tree is never mixed with
+    the machine the tests happen to run on.
+    """
+    try:
+        return os.path.realpath(root) == os.path.realpath(live)
+    except OSError:
+        return False

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from hwbench.detect._util import parse_size, read_int, read_text, sorted_glob
+from hwbench.detect._util import is_live, parse_size, read_int, read_text, sorted_glob
 from hwbench.schema import CpuInfo
 
 # ISA features llama.cpp / ggml dispatch on, in the kernel's /proc/cpuinfo spelling.
@@ -119,6 +119,18 @@ def select_flags(raw: set[str], arch: str | None) -> list[str]:
     return [f for f in X86_FLAGS if f in norm]
 
 
+def _arch_from_cpuinfo(first: dict[str, str]) -> str | None:
+    """The architecture a cpuinfo block shows (for a fake tree, where ``platform.machine()`` would be wrong)."""
+    arm = first.get("CPU architecture")
+    if arm is not None:
+        return "aarch64" if arm.strip() in ("8", "AArch64") else "armv7l"
+    if "flags" in first:
+        return "x86_64" if "lm" in first["flags"].split() else "i686"
+    if first.get("isa", "").startswith("rv64"):
+        return "riscv64"
+    return None
+
+
 def _caches(cpu0: Path, warnings: list[str]) -> tuple[int | None, int | None]:
     l2: int | None = None
     l3: int | None = None
@@ -166,24 +178,29 @@ def probe_cpu(
 ) -> tuple[CpuInfo, list[str]]:
     """Describe the CPU. Returns (CpuInfo, warnings).
 
-    ``arch`` defaults to ``platform.machine()``. ``use_py_cpuinfo`` allows the slow py-cpuinfo
-    fallback when ``proc_root/cpuinfo`` does not exist (macOS, Windows).
+    ``arch`` defaults to ``platform.machine()`` on the live /proc, else to what the cpuinfo shows.
+    ``use_py_cpuinfo`` allows the slow py-cpuinfo fallback when ``proc_root/cpuinfo`` does not exist
+    (macOS, Windows). That fallback and ``os.cpu_count()`` ask the running machine, so they are used
+    only when ``proc_root`` and ``sys_root`` are the live /proc and /sys, never with a fake tree.
     """
     warnings: list[str] = []
-    arch = arch or platform.machine() or None
+    live = is_live(proc_root, "/proc") and is_live(sys_root, "/sys")
+    if live:
+        arch = arch or platform.machine() or None
     text = read_text(Path(proc_root) / "cpuinfo", warnings)
     if text is None:
-        if use_py_cpuinfo:
+        if use_py_cpuinfo and live:
             try:
                 return _from_py_cpuinfo(arch), warnings
             except Exception as e:  # noqa: BLE001 - a fallback must never take detection down
                 warnings.append(f"py-cpuinfo failed: {e}")
-        return CpuInfo(arch=arch, logical_cores=os.cpu_count()), warnings
+        return CpuInfo(arch=arch, logical_cores=os.cpu_count() if live else None), warnings
 
     blocks = _parse_cpuinfo(text)
     procs = [b for b in blocks if "processor" in b and b["processor"].isdigit()]
     first = procs[0] if procs else (blocks[0] if blocks else {})
     header = next((b for b in blocks if "processor" not in b or not b["processor"].isdigit()), {})
+    arch = arch or _arch_from_cpuinfo(first)
 
     # flags: x86 "flags", arm "Features"
     raw_flags = set((first.get("flags") or first.get("Features") or "").split())
@@ -213,7 +230,7 @@ def probe_cpu(
         except ValueError:
             warnings.append(f"unexpected content in {cpu_sys / 'online'}: {online_text[:40]!r}")
     if not logical:
-        logical = len(procs) or os.cpu_count()
+        logical = len(procs) or (os.cpu_count() if live else None)
         online = [int(b["processor"]) for b in procs]
 
     # topology: (package, core) pairs from sysfs, else from cpuinfo
@@ -276,7 +293,7 @@ def probe_cpu(
 
 def usable_cpus(proc_root: str = "/proc") -> int | None:
     """CPUs this process may run on (affinity / cpuset), only meaningful for the real /proc."""
-    if proc_root != "/proc" or not hasattr(os, "sched_getaffinity"):
+    if not is_live(proc_root, "/proc") or not hasattr(os, "sched_getaffinity"):
         return None
     try:
         return len(os.sched_getaffinity(0))

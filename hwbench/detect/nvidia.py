@@ -7,11 +7,10 @@ while the other GPUs are still reported.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from hwbench.detect._util import read_hex, sorted_glob
+from hwbench.detect._util import exists, isdir, read_hex, sorted_glob
 from hwbench.schema import GpuInfo
 
 _NOT_SUPPORTED = 3
@@ -246,26 +245,33 @@ def _mig_note(nvml: Any, g: _Gpu) -> str:
 
 
 def nvidia_driver_present(proc_root: str = "/proc", dev_root: str = "/dev") -> bool:
-    """Whether an NVIDIA kernel driver could answer NVML here. Off Linux: assume it could.
+    """Whether an NVIDIA kernel driver could answer NVML here, judged only from ``proc_root`` and ``dev_root``.
 
     Lets a machine without one skip importing and initialising NVML (~7 ms of `hwbench check`).
     The driver's /proc entry and control device show inside GPU containers too; WSL2 exposes /dev/dxg.
+    Where there is no proc folder at all (macOS, Windows) nothing can be judged: assume it could.
     """
-    import sys
-
-    if not sys.platform.startswith("linux"):
+    if not isdir(proc_root):
         return True
-    return any(os.path.exists(p) for p in (f"{proc_root}/driver/nvidia", f"{dev_root}/nvidiactl", f"{dev_root}/dxg"))
+    proc, dev = Path(proc_root), Path(dev_root)
+    return any(exists(p) for p in (proc / "driver" / "nvidia", dev / "nvidiactl", dev / "dxg"))
 
 
-def probe_nvidia(nvml: Any = None, *, host_ram_bytes: int | None = None) -> tuple[list[GpuInfo], list[str]]:
+def probe_nvidia(
+    nvml: Any = None,
+    *,
+    host_ram_bytes: int | None = None,
+    proc_root: str = "/proc",
+    dev_root: str = "/dev",
+) -> tuple[list[GpuInfo], list[str]]:
     """All NVIDIA GPUs NVML can see. Returns (gpus, warnings); never raises for a missing driver.
 
-    ``nvml`` is a module-like object with the pynvml API; by default ``pynvml`` is imported here.
+    ``nvml`` is a module-like object with the pynvml API; by default ``pynvml`` is imported here,
+    and only when ``proc_root``/``dev_root`` show an NVIDIA driver (:func:`nvidia_driver_present`).
     ``host_ram_bytes`` lets a GPU whose NVML memory equals system RAM be flagged as unified memory.
     """
     if nvml is None:
-        if not nvidia_driver_present():
+        if not nvidia_driver_present(proc_root, dev_root):
             return [], ["no NVIDIA driver (no /proc/driver/nvidia, /dev/nvidiactl or /dev/dxg)"]
         try:
             import pynvml

@@ -119,11 +119,43 @@ def test_garbage_sysfs_becomes_warnings(tree: Any) -> None:
     assert len(warnings) == 4
 
 
-def test_no_proc_cpuinfo(tree: Any) -> None:
+def test_no_proc_cpuinfo(tree: Any, monkeypatch: Any) -> None:
+    """A fake tree without cpuinfo: the CPU count is unknown, never the count of the machine running the test."""
+    monkeypatch.setattr("hwbench.detect.cpu.os.cpu_count", lambda: 999)
     cpu, warnings = probe_cpu(tree.proc, tree.sys, arch="arm64")
     assert cpu.arch == "arm64"
-    assert cpu.logical_cores is not None and cpu.logical_cores > 0
+    assert cpu.logical_cores is None
     assert warnings == []
+
+
+def test_no_proc_cpuinfo_on_the_live_system_counts_cpus(tree: Any, monkeypatch: Any) -> None:
+    """On the real /proc and /sys (macOS, Windows: no cpuinfo), os.cpu_count() is the fallback."""
+    monkeypatch.setattr("hwbench.detect.cpu.os.cpu_count", lambda: 999)
+    monkeypatch.setattr("hwbench.detect.cpu.is_live", lambda root, live: True)
+    cpu, _ = probe_cpu(tree.proc, tree.sys, arch="arm64")
+    assert cpu.logical_cores == 999
+
+
+def test_fake_tree_without_online_or_processors_is_not_the_real_cpu_count(tree: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr("hwbench.detect.cpu.os.cpu_count", lambda: 999)
+    tree.write("proc/cpuinfo", "Hardware\t: some board\n")
+    cpu, _ = probe_cpu(tree.proc, tree.sys, arch="aarch64")
+    assert cpu.logical_cores is None
+
+
+def test_arch_comes_from_the_fake_tree_not_the_machine(tree: Any, monkeypatch: Any) -> None:
+    """Without ``arch``, a fake tree's cpuinfo decides it: an ARM tree on an x86 test machine keeps its ARM flags."""
+    monkeypatch.setattr("hwbench.detect.cpu.platform.machine", lambda: "x86_64")
+    tree.fixture("proc/cpuinfo", "cpuinfo_grace_arm64")
+    cpu, _ = probe_cpu(tree.proc, tree.sys)
+    assert cpu.arch == "aarch64"
+    assert "sve2" in cpu.flags and "neon" in cpu.flags
+
+    monkeypatch.setattr("hwbench.detect.cpu.platform.machine", lambda: "aarch64")
+    tree.fixture("proc/cpuinfo", "cpuinfo_xeon_spr")
+    cpu, _ = probe_cpu(tree.proc, tree.sys)
+    assert cpu.arch == "x86_64"
+    assert "amx_int8" in cpu.flags
 
 
 def test_py_cpuinfo_fallback_only_when_asked(tree: Any, monkeypatch: Any) -> None:
@@ -145,6 +177,10 @@ def test_py_cpuinfo_fallback_only_when_asked(tree: Any, monkeypatch: Any) -> Non
     monkeypatch.setattr(cpuinfo, "get_cpu_info", fake)
     probe_cpu(tree.proc, tree.sys, arch="arm64")
     assert calls == []
+    # py-cpuinfo asks the running machine: never for a fake tree, even when allowed
+    cpu, _ = probe_cpu(tree.proc, tree.sys, arch="arm64", use_py_cpuinfo=True)
+    assert calls == [] and cpu.model is None
+    monkeypatch.setattr("hwbench.detect.cpu.is_live", lambda root, live: True)
     cpu, _ = probe_cpu(tree.proc, tree.sys, arch="arm64", use_py_cpuinfo=True)
     assert calls == [1]
     assert cpu.model == "Apple M2 Max"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -240,3 +241,58 @@ def test_driver_presence_check(tmp_path) -> None:  # type: ignore[no-untyped-def
     (proc / "driver" / "nvidia").rmdir()
     (dev / "dxg").write_text("")  # WSL2
     assert nvidia_driver_present(str(proc), str(dev))
+
+
+# ----------------------------------------------------------------------------- roots: only the given folders count
+# The real machine may or may not have an NVIDIA driver; these tests must give the same answer on both.
+
+
+@pytest.mark.parametrize("marker", ["proc/driver/nvidia/version", "dev/nvidiactl", "dev/dxg"])
+def test_driver_in_fake_root_makes_probe_try_nvml(
+    marker: str, tree: Any, monkeypatch: pytest.MonkeyPatch, make_nvml: Callable[..., Any], gpu: Any
+) -> None:
+    tree.write(marker, "")
+    fake = make_nvml([gpu()])
+    monkeypatch.setitem(sys.modules, "pynvml", fake)  # what `import pynvml` inside the probe gets
+    gpus, warnings = probe_nvidia(proc_root=tree.proc, dev_root=tree.dev)
+    assert [g.name for g in gpus] == ["NVIDIA GeForce RTX 3090"]
+    assert warnings == []
+    assert fake.shutdown_called  # NVML was initialised and shut down
+
+
+def test_no_driver_in_fake_root_never_touches_nvml(tree: Any, monkeypatch: pytest.MonkeyPatch, make_nvml: Callable[..., Any], gpu: Any) -> None:
+    fake = make_nvml([gpu()])
+    monkeypatch.setitem(sys.modules, "pynvml", fake)  # a GPU NVML would report, if it were asked
+    assert probe_nvidia(proc_root=tree.proc, dev_root=tree.dev) == (
+        [],
+        ["no NVIDIA driver (no /proc/driver/nvidia, /dev/nvidiactl or /dev/dxg)"],
+    )
+    assert not fake.initialized and not fake.shutdown_called
+
+
+def test_no_proc_folder_at_all_assumes_a_driver_could_answer(tmp_path: Path) -> None:
+    """macOS/Windows have no /proc: nothing can be judged, so NVML is asked (as before, off Linux)."""
+    from hwbench.detect.nvidia import nvidia_driver_present
+
+    assert nvidia_driver_present(str(tmp_path / "no-proc"), str(tmp_path / "no-dev"))
+
+
+@pytest.mark.parametrize("with_driver", [True, False])
+def test_detect_all_passes_its_roots_to_the_nvidia_probe(
+    with_driver: bool, tree: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_nvml: Callable[..., Any], gpu: Any
+) -> None:
+    from hwbench.detect import detect_all
+
+    if with_driver:
+        tree.write("proc/driver/nvidia/version", "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14\n")
+    fake = make_nvml([gpu()])
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    host = detect_all(
+        proc_root=tree.proc, sys_root=tree.sys, dev_root=tree.dev, etc_root=tree.etc, root=tree.root, disk_path=tmp_path, quick=True
+    )
+    nvidia = [g.name for g in host.gpus if g.vendor == "NVIDIA"]
+    if with_driver:
+        assert nvidia == ["NVIDIA GeForce RTX 3090"]
+    else:
+        assert nvidia == [] and not fake.initialized
+        assert "no NVIDIA driver (no /proc/driver/nvidia, /dev/nvidiactl or /dev/dxg)" in host.notes
