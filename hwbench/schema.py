@@ -52,8 +52,9 @@ class DiskInfo(_Model):
     path: str
     total_bytes: int | None = None
     free_bytes: int | None = None
-    rotational: bool | None = None
+    rotational: bool | None = None  # None where unknown, also for a virtual disk (the kernel's flag means nothing there)
     device: str | None = None
+    virtual_disk: str | None = None  # what shows the disk is virtual ("virtio-blk", "Amazon EBS" ...); None: not seen as virtual
 
 
 class GpuInfo(_Model):
@@ -267,6 +268,19 @@ class ModeAnswer(_Model):
     max_context: int | None = None
 
 
+class FitSuggestion(_Model):
+    change: str  # the option that gives room, e.g. "--quant Q4_K_M", "--context 4096", "--kv-type q8_0"
+    frees_bytes: int  # headroom gained in the tightest memory pool (estimated, same layer split)
+    headroom_bytes: int  # headroom in that pool after the change (estimated)
+
+
+class TightFit(_Model):
+    margin_bytes: int  # the headroom a fit should leave (assumed: assumptions.tight_fit_margin_gib)
+    pool: str  # the tightest memory pool: "GPU0 NVIDIA GeForce RTX 3090", "RAM"
+    reason: str  # why that headroom may not be there on a real machine
+    suggestions: list[FitSuggestion] = Field(default_factory=list)
+
+
 class FitEstimate(_Model):
     schema_version: int = SCHEMA_VERSION
     verdict: Literal["gpu", "partial", "cpu", "none"]
@@ -285,6 +299,7 @@ class FitEstimate(_Model):
     gpus_needed: dict[str, int | None] = Field(default_factory=dict)  # GPU name -> count for full offload
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    tight_fit: TightFit | None = None  # set by `check` when the headroom is below the margin
 
 
 # ----------------------------------------------------------------------------- benchmarks

@@ -1,4 +1,9 @@
-"""Disk probe: free space where models will be stored, and whether that disk spins."""
+"""Disk probe: free space where models will be stored, and whether that disk spins.
+
+A virtual disk (virtio-blk, Xen, Hyper-V, a hypervisor's emulated SCSI disk, a cloud block volume)
+reports whatever its driver defaults to: virtio-blk says "rotational" and NVMe says "not rotational"
+whatever backs them. Such a disk is named as virtual and its type left unknown.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,74 @@ import os
 import shutil
 from pathlib import Path
 
-from hwbench.detect._util import exists, read_int, read_text
+from hwbench.detect._util import exists, link_name, read_int, read_text
 from hwbench.schema import DiskInfo
+
+# The block device's driver (/sys/block/X/device/driver) -> what it shows.
+_VIRTUAL_DRIVERS: dict[str, str] = {
+    "virtio_blk": "virtio-blk",
+    "vbd": "Xen virtual block device",
+    "xen_blkfront": "Xen virtual block device",
+}
+# A folder on the path from /sys/devices to the disk (the bus it hangs off) -> what it shows.
+_VIRTUAL_BUSES: tuple[tuple[str, str], ...] = (
+    ("virtio", "virtio-scsi"),  # .../virtio1/host0/target0:0:0/0:0:0:0
+    ("vmbus", "Hyper-V"),  # .../VMBUS:00/... (storvsc)
+    ("vbd-", "Xen virtual block device"),
+)
+# SCSI vendor (/sys/block/X/device/vendor, exact after strip) -> what it shows.
+_VIRTUAL_VENDORS: dict[str, str] = {
+    "QEMU": "QEMU",
+    "VMWARE": "VMware",
+    "MSFT": "Hyper-V",
+    "GOOGLE": "Google Persistent Disk",
+    "ORACLE": "Oracle Cloud block volume",
+    "DO": "DigitalOcean volume",
+    "HC": "Hetzner Cloud volume",
+    "VBOX": "VirtualBox",
+}
+# Model (/sys/block/X/device/model: SCSI disk or NVMe controller), substring, lower case -> what it shows.
+_VIRTUAL_MODELS: tuple[tuple[str, str], ...] = (
+    ("amazon elastic block store", "Amazon EBS"),
+    ("nvme_card-pd", "Google Persistent Disk"),
+    ("persistentdisk", "Google Persistent Disk"),
+    ("msft nvme accelerator", "Azure managed disk"),
+    ("qemu harddisk", "QEMU"),
+    ("qemu nvme", "QEMU"),
+    ("vbox harddisk", "VirtualBox"),
+    ("virtual disk", "virtual disk"),  # VMware "Virtual disk", Hyper-V/Azure "Virtual Disk"
+    ("vmware virtual", "VMware"),
+    ("blockvolume", "Oracle Cloud block volume"),
+)
+
+
+def virtual_disk(device: str, sys_root: str = "/sys") -> str | None:
+    """What shows that block device ``device`` (a disk, not a partition) is virtual, or None.
+
+    Read from ``sys_root/block/<device>/device``: its driver, its SCSI vendor, its model, and the
+    bus it hangs off (first match wins, the most specific first). A real disk passed through to a VM
+    looks real here, and is then named as real.
+    """
+    dev = Path(sys_root) / "block" / device / "device"
+    driver = link_name(dev / "driver")
+    if driver in _VIRTUAL_DRIVERS:
+        return _VIRTUAL_DRIVERS[driver]
+    vendor = (read_text(dev / "vendor") or "").upper()
+    if vendor in _VIRTUAL_VENDORS:
+        return _VIRTUAL_VENDORS[vendor]
+    model = (read_text(dev / "model") or "").lower()
+    for needle, label in _VIRTUAL_MODELS:
+        if needle in model:
+            return label
+    try:  # only the folders below sys_root count (a fake tree's own location says nothing)
+        parts = dev.resolve().relative_to(Path(sys_root).resolve()).parts if exists(dev) else ()
+    except (OSError, ValueError):
+        parts = ()
+    for part in parts:
+        for prefix, label in _VIRTUAL_BUSES:
+            if part.lower().startswith(prefix):
+                return label
+    return None
 
 
 def _existing(path: Path) -> Path:
@@ -102,9 +173,14 @@ def probe_disk(
             device = disk_name(name, sys_root)
 
     rotational: bool | None = None
+    virtual: str | None = None
     if device:
+        virtual = virtual_disk(device, sys_root)
         rot_path = Path(sys_root) / "block" / device / "queue" / "rotational"
         rot = read_int(rot_path, warnings)
-        if rot is not None:
+        if rot is not None and virtual is None:  # a virtual disk's flag is its driver's default
             rotational = rot == 1
-    return DiskInfo(path=str(path), total_bytes=total, free_bytes=free, rotational=rotational, device=device), warnings
+    return (
+        DiskInfo(path=str(path), total_bytes=total, free_bytes=free, rotational=rotational, device=device, virtual_disk=virtual),
+        warnings,
+    )

@@ -56,7 +56,10 @@ def render_host(host: HostInfo, console: Any) -> None:
         t.add_column("value")
         t.add_row("path", d.path)
         t.add_row("space", f"{_gib(d.free_bytes)} free of {_gib(d.total_bytes)}")
-        kind = {True: "rotational (HDD)", False: "solid state", None: "?"}[d.rotational]
+        if d.virtual_disk:
+            kind = f"virtual disk (type unknown; {d.virtual_disk})"  # the kernel cannot see what backs it
+        else:
+            kind = {True: "rotational (HDD)", False: "solid state", None: "?"}[d.rotational]
         t.add_row("device", f"{d.device or '?'}, {kind}")
         console.print(t)
 

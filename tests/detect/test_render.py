@@ -73,3 +73,12 @@ def test_render_empty_host() -> None:
     text = console.export_text()
     assert "no GPU found" in text
     assert "Accelerators" not in text
+
+
+def test_render_virtual_disk_type_unknown() -> None:
+    host = HostInfo(disk=DiskInfo(path="/root", total_bytes=100 * GIB, free_bytes=50 * GIB, device="vda", virtual_disk="virtio-blk"))
+    console = Console(record=True, width=200, color_system=None)
+    render_host(host, console)
+    text = console.export_text()
+    assert "vda, virtual disk (type unknown; virtio-blk)" in text
+    assert "rotational" not in text and "solid state" not in text
