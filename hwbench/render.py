@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hwbench.schema import FitEstimate
+from typing import Any
+
+from hwbench.schema import FitEstimate, TightFit
 from hwbench.units import fmt_bytes, fmt_params
 
 VERDICT_STYLE = {"gpu": "bold green", "partial": "bold yellow", "cpu": "bold cyan", "none": "bold red"}
@@ -34,6 +36,8 @@ def render_fit(est: FitEstimate) -> None:
         out.print(f"  short by {fmt_bytes(-est.headroom_bytes)} (estimated)")
     else:
         out.print(f"  headroom {fmt_bytes(est.headroom_bytes)} in the tightest memory pool (estimated)")
+    if est.tight_fit is not None:
+        _render_tight_fit(out, est.tight_fit)
 
     t = Table(title="Memory (estimated)", title_justify="left")
     for col in ("device", "layers", "weights", "KV cache", "compute", "output", "overhead", "total", "capacity", "free after"):
@@ -91,6 +95,20 @@ def render_fit(est: FitEstimate) -> None:
         out.print(f"[dim]note: {escape(n)}[/dim]")
     for w in est.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}")
+
+
+def _render_tight_fit(out: Any, tight: TightFit) -> None:
+    """A tight fit: why the headroom may not be there, and what gives room (estimated, same layer split)."""
+    from rich.markup import escape
+
+    out.print(f"  [bold yellow]tight fit[/bold yellow]: {escape(tight.reason)}")
+    if not tight.suggestions:
+        out.print("  nothing among a smaller quant, a shorter context or a q8_0 KV cache gives room here")
+        return
+    out.print(f"  what gives room in {escape(_short(tight.pool))} (estimated, same layer split):")
+    width = max(len(sg.change) for sg in tight.suggestions)
+    for sg in tight.suggestions:
+        out.print(f"    {escape(sg.change.ljust(width))}  frees {fmt_bytes(sg.frees_bytes)} (headroom then {fmt_bytes(sg.headroom_bytes)})")
 
 
 def _short(device: str) -> str:
