@@ -6,6 +6,7 @@ Every figure carries where it came from: detected, profile (with source), measur
 
 from __future__ import annotations
 
+from hwbench import assumptions as A
 from hwbench.calibration import Calibration
 from hwbench.errors import BadInput
 from hwbench.profiles import GpuProfile, find_gpu, match_gpu
@@ -13,22 +14,32 @@ from hwbench.schema import GpuTarget, HardwareTarget, HostInfo
 
 GiB = 2**30
 
-# Assumed effective-able memory bandwidth when nothing was measured: dual-channel DDR4/DDR5
-# desktops reach 40-90 GB/s; small VPS slices get a share of a server's channels.
-ASSUMED_CPU_BW_GBPS = 40.0
-
 
 def assumed_cpu_bandwidth(logical_cores: int | None, virtualized: bool | None) -> float:
+    """CPU memory bandwidth when nothing was measured: the one rule for this machine and rented VMs.
+
+    ``cpu_bandwidth_gbps`` (assumptions table); a VM gets ``vm_bandwidth_per_vcpu_gbps`` x vCPUs when
+    that is more (a large VM's share of its server's channels), at most ``vm_bandwidth_max_gbps``.
+    """
+    base = A.value("cpu_bandwidth_gbps")
     if virtualized and logical_cores:
-        # a small slice of a server still streams from several channels: ~8 GB/s per vCPU, 20-40 GB/s
-        return float(min(ASSUMED_CPU_BW_GBPS, max(20.0, 8.0 * logical_cores)))
-    return ASSUMED_CPU_BW_GBPS
+        share = A.value("vm_bandwidth_per_vcpu_gbps") * logical_cores
+        return float(min(A.value("vm_bandwidth_max_gbps"), max(base, share)))
+    return float(base)
+
+
+def cpu_bandwidth_rule_text() -> str:
+    """The rule of :func:`assumed_cpu_bandwidth` in words, with the table's figures."""
+    return (
+        f"CPU memory bandwidth when not measured: {A.get('cpu_bandwidth_gbps').text()}; a VM gets "
+        f"{A.get('vm_bandwidth_per_vcpu_gbps').text()} x vCPUs when that is more, at most {A.get('vm_bandwidth_max_gbps').text()} (assumed)"
+    )
 
 
 def cpu_peak_tflops(physical_cores: int | None, max_mhz: float | None, flags: list[str], arch: str | None) -> float:
-    """FP32 peak: cores x clock x FLOPs/cycle (2 FMA units x SIMD width x 2)."""
+    """FP32 peak: cores x clock x FLOPs/cycle (2 FMA units x SIMD width x 2); clock assumed when unknown."""
     cores = physical_cores or 1
-    ghz = (max_mhz or 2500.0) / 1000.0
+    ghz = (max_mhz or A.value("cpu_mhz_unknown")) / 1000.0
     f = set(flags)
     if "avx512f" in f:
         per_cycle = 64
@@ -39,6 +50,10 @@ def cpu_peak_tflops(physical_cores: int | None, max_mhz: float | None, flags: li
     else:
         per_cycle = 16
     return cores * ghz * per_cycle / 1000.0
+
+
+def unified_memory_note() -> str:
+    return f"unified memory: RAM = the GPU's memory pool; CPU bandwidth assumed {A.get('unified_cpu_bandwidth_share').text()}"
 
 
 def gpu_target_from_profile(p: GpuProfile, source: str = "profile") -> GpuTarget:
@@ -76,7 +91,8 @@ def target_from_host(
             continue
         backend = g.backend or {"NVIDIA": "cuda", "AMD": "rocm", "Intel": "sycl", "Apple": "metal"}.get(g.vendor, "vulkan")
         if prof is None:
-            notes.append(f"GPU{g.index} {g.name}: no spec profile; bandwidth/FLOPS assumed")
+            # the estimator says which figures it then assumes (estimate/fit.py)
+            notes.append(f"GPU{g.index} {g.name}: no spec profile matches this name")
         gpus.append(
             GpuTarget(
                 name=g.name,
@@ -89,7 +105,11 @@ def target_from_host(
                 profile_source=f"{prof.name}: {prof.source} (as of {prof.as_of})" if prof else None,
             )
         )
-    ram = host.memory.effective_bytes or host.memory.total_bytes or 8 * GiB
+    ram = host.memory.effective_bytes or host.memory.total_bytes
+    ram_src = "detected"
+    if not ram:
+        ram, ram_src = int(A.value("ram_unknown_gib") * GiB), "assumed"
+        notes.append(f"RAM size not detected; assumed {A.get('ram_unknown_gib').text()}")
     cpu = host.cpu
     bw = assumed_cpu_bandwidth(cpu.logical_cores, host.virt.hypervisor)
     bw_src = "assumed"
@@ -108,7 +128,7 @@ def target_from_host(
         label="this machine",
         gpus=gpus,
         ram_bytes=ram,
-        ram_source="detected",
+        ram_source=ram_src,  # type: ignore[arg-type]
         cpu_bandwidth_gbps=bw,
         cpu_bandwidth_source=bw_src,  # type: ignore[arg-type]
         cpu_tflops=tflops,
@@ -145,9 +165,9 @@ def apply_what_if(
         if prof.unified_memory and ram_bytes is None:
             t.ram_bytes = prof.memory_bytes or t.ram_bytes
             t.ram_source = "profile"
-            t.cpu_bandwidth_gbps = (prof.bandwidth_gbps or t.cpu_bandwidth_gbps) * 0.5
+            t.cpu_bandwidth_gbps = (prof.bandwidth_gbps or t.cpu_bandwidth_gbps) * A.value("unified_cpu_bandwidth_share")
             t.cpu_bandwidth_source = "assumed"
-            t.notes.append("unified memory: RAM = the GPU's memory pool; CPU bandwidth assumed half the GPU's")
+            t.notes.append(unified_memory_note())
         elif ram_bytes is None:
             t.notes.append("what-if GPU with this machine's RAM and CPU (use --ram / --cpu-bandwidth to change)")
     elif gpus is not None:

@@ -18,23 +18,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hwbench.hardware import cpu_peak_tflops, gpu_target_from_profile
+from hwbench import assumptions as A
+from hwbench.hardware import assumed_cpu_bandwidth, cpu_bandwidth_rule_text, cpu_peak_tflops, gpu_target_from_profile, unified_memory_note
 from hwbench.profiles import GpuProfile, InstanceProfile, load_gpus, load_instances
 from hwbench.resolve import ResolvedModel
 from hwbench.schema import EstimateSettings, FitEstimate, GpuTarget, HardwareTarget
 
 GiB = 2**30
 
-# Assumptions for cloud hosts the catalogs describe only by vCPUs and RAM.
-CLOUD_BW_PER_VCPU_GBPS = 2.5  # a VM's share of a server's memory channels (~300-500 GB/s over 96-192 vCPUs)
-CLOUD_BW_MIN_GBPS = 10.0
-CLOUD_BW_MAX_GBPS = 250.0
-CLOUD_CPU_MHZ = 3000.0
-UNKNOWN_RAM_MIN_GIB = 32.0  # host RAM when the catalog gives none: max(this, total VRAM)
-BUY_HOST_RAM_MIN_GIB = 64.0  # a box built around purchased GPUs: max(this, 1.5 x total VRAM)
-BUY_HOST_BW_GBPS = 60.0  # dual/quad-channel DDR5 desktop or workstation
-BUY_HOST_TFLOPS = 1.5
-DEFAULT_TARGET_TOKENS_PER_S = 10.0  # about reading speed
+# Every figure assumed for hosts the catalogs describe only by vCPUs and RAM, and for machines built
+# around GPUs to buy, comes from the one table: hwbench/assumptions.py.
 
 USD_PER_MTOK_FORMULA = "USD per million generated tokens = USD/hour / (generation tokens/s x 3600) x 1,000,000 (one stream, batch 1)"
 UNSUPPORTED_KINDS = {"tpu", "inferentia", "trainium"}
@@ -105,17 +98,22 @@ class Recommendation(BaseModel):
 # ----------------------------------------------------------------------------- instance -> hardware
 
 
+def _vcpus(vcpus: int | None) -> int:
+    return vcpus or int(A.value("cloud_vcpus_unknown"))
+
+
 def cloud_cpu_bandwidth_gbps(vcpus: int | None) -> float:
-    v = vcpus or 4
-    return float(min(CLOUD_BW_MAX_GBPS, max(CLOUD_BW_MIN_GBPS, CLOUD_BW_PER_VCPU_GBPS * v)))
+    """A rented VM's CPU memory bandwidth: the same rule as for a detected VM (hardware.assumed_cpu_bandwidth)."""
+    return assumed_cpu_bandwidth(_vcpus(vcpus), True)
 
 
 def cloud_cpu_tflops(vcpus: int | None, arch: str | None) -> float:
-    v = vcpus or 4
+    v = _vcpus(vcpus)
     is_arm = bool(arch) and str(arch).lower().startswith(("arm", "aarch"))
-    cores = v if is_arm else max(1, v // 2)  # x86 vCPUs are SMT threads; Graviton/Ampere vCPUs are cores
+    # x86 vCPUs are SMT threads; Graviton/Ampere vCPUs are cores
+    cores = v if is_arm else max(1, int(v // A.value("cloud_x86_vcpus_per_core")))
     flags = [] if is_arm else ["avx2", "fma"]
-    return cpu_peak_tflops(cores, CLOUD_CPU_MHZ, flags, "aarch64" if is_arm else "x86_64")
+    return cpu_peak_tflops(cores, A.value("cloud_cpu_mhz"), flags, "aarch64" if is_arm else "x86_64")
 
 
 def _gpu_index(extra_dir: str | None) -> dict[str, GpuProfile]:
@@ -138,20 +136,28 @@ def instance_target(inst: InstanceProfile, gpus_by_name: dict[str, GpuProfile]) 
         except Exception:  # noqa: BLE001 - profile without memory size
             if not inst.gpu_memory_gib:
                 return None, [], "GPU memory size unknown"
-            g = GpuTarget(name=prof.name, memory_bytes=int(inst.gpu_memory_gib * GiB), backend=prof.backend, source="profile")
+            g = GpuTarget(
+                name=prof.name,
+                memory_bytes=int(inst.gpu_memory_gib * GiB),
+                bandwidth_gbps=prof.bandwidth_gbps,
+                fp16_tflops=prof.fp16_tflops or prof.fp32_tflops,
+                backend=prof.backend,
+                source="profile",
+            )
         if inst.gpu_memory_gib:
             g = g.model_copy(update={"memory_bytes": int(inst.gpu_memory_gib * GiB)})
         count = inst.gpu_count
         if count < 1:
             # a fractional GPU (e.g. 1/4 of an L4): its memory slice from the catalog, bandwidth pro rata (assumed)
-            g = g.model_copy(
-                update={
-                    "name": f"{count:g} x {prof.name}",
-                    "bandwidth_gbps": (g.bandwidth_gbps or 100.0) * count,
-                    "fp16_tflops": (g.fp16_tflops or 10.0) * count,
-                }
-            )
-            assumptions.append(f"fractional GPU: bandwidth and FLOPS assumed {count:g} of a full {prof.name}")
+            text = f"fractional GPU: bandwidth and FLOPS assumed {count:g} of a full {prof.name}"
+            if not g.bandwidth_gbps:
+                text += f"; the full GPU's bandwidth is not in its profile: assumed {A.get('gpu_bandwidth_unknown_gbps').text()}"
+            if not g.fp16_tflops:
+                text += f"; the full GPU's FLOPS are not in its profile: assumed {A.get('gpu_tflops_unknown').text()}"
+            full_bw = g.bandwidth_gbps or A.value("gpu_bandwidth_unknown_gbps")
+            full_tf = g.fp16_tflops or A.value("gpu_tflops_unknown")
+            g = g.model_copy(update={"name": f"{count:g} x {prof.name}", "bandwidth_gbps": full_bw * count, "fp16_tflops": full_tf * count})
+            assumptions.append(text)
             count = 1
         gpus = [g] * int(round(count))
     elif kind != "cpu":
@@ -160,13 +166,15 @@ def instance_target(inst: InstanceProfile, gpus_by_name: dict[str, GpuProfile]) 
     if inst.memory_gib:
         ram_bytes, ram_src = int(inst.memory_gib * GiB), "profile"
     else:
-        ram_gib = max(UNKNOWN_RAM_MIN_GIB, vram_gib)
+        ram_min = A.value("cloud_ram_min_gib")
+        ram_gib = max(ram_min, vram_gib)
         ram_bytes, ram_src = int(ram_gib * GiB), "assumed"
-        assumptions.append(f"host RAM not in the catalog; assumed {ram_gib:.0f} GiB (max of {UNKNOWN_RAM_MIN_GIB:.0f} GiB and total VRAM)")
+        assumptions.append(f"host RAM not in the catalog; assumed {ram_gib:.0f} GiB (max of {ram_min:.0f} GiB and total VRAM)")
     bw = cloud_cpu_bandwidth_gbps(inst.vcpus)
+    v = f"{inst.vcpus} vCPUs" if inst.vcpus else f"{_vcpus(None)} vCPUs (count unknown, assumed)"
     assumptions.append(
-        f"CPU memory bandwidth assumed {bw:.0f} GB/s ({CLOUD_BW_PER_VCPU_GBPS:g} GB/s per vCPU x {inst.vcpus or '4 (vCPUs unknown)'}, "
-        f"{CLOUD_BW_MIN_GBPS:.0f}..{CLOUD_BW_MAX_GBPS:.0f} GB/s)"
+        f"CPU memory bandwidth assumed {bw:.0f} GB/s for {v}: max({A.get('cpu_bandwidth_gbps').text()}, "
+        f"{A.get('vm_bandwidth_per_vcpu_gbps').text()} x vCPUs), at most {A.get('vm_bandwidth_max_gbps').text()}"
     )
     tf = cloud_cpu_tflops(inst.vcpus, inst.arch)
     t = HardwareTarget(
@@ -178,7 +186,7 @@ def instance_target(inst: InstanceProfile, gpus_by_name: dict[str, GpuProfile]) 
         cpu_bandwidth_source="assumed",
         cpu_tflops=tf,
         cpu_tflops_source="assumed",
-        cpu_cores=inst.vcpus or 4,
+        cpu_cores=_vcpus(inst.vcpus),
     )
     return t, assumptions, None
 
@@ -204,6 +212,7 @@ class _Estimator:
     def weights_bytes(self) -> int:
         """The model's weight bytes (a lower bound of the memory it needs anywhere)."""
         if self._weights is None:
+            # only the weights are read from this estimate: its bandwidth and FLOPS never reach a user
             big = HardwareTarget(label="bound", ram_bytes=2**50, cpu_bandwidth_gbps=100.0, cpu_tflops=1.0)
             self._weights = self(big).memory.weights_bytes
         return self._weights
@@ -261,7 +270,7 @@ def recommend(
     resolved: ResolvedModel,
     settings: EstimateSettings,
     *,
-    target_tokens_per_s: float | None = DEFAULT_TARGET_TOKENS_PER_S,
+    target_tokens_per_s: float | None = A.TARGET_TOKENS_PER_S,
     max_usd_per_hour: float | None = None,
     providers: list[str] | None = None,
     spot: bool = False,
@@ -271,11 +280,13 @@ def recommend(
     instances: list[InstanceProfile] | None = None,
     include_not_fitting: bool = False,
     first: int | None = None,
+    buy_gpus: list[GpuProfile] | None = None,
 ) -> Recommendation:
     """Rank instance profiles that run ``resolved`` at ``settings`` (and, with ``buy``, GPUs to buy).
 
     ``first=N``: evaluate instances cheapest first and stop once N meet the target (the report's
     "cheapest N"); the result then holds those N and the cheaper ones that did not meet it.
+    ``buy_gpus``: with ``buy``, consider only these GPU profiles (default: all; the report's shortlist).
     """
     gpus_by_name = _gpu_index(extra_dir)
     all_inst = instances if instances is not None else load_instances(extra_dir)
@@ -364,9 +375,9 @@ def recommend(
         price_sources=sorted({c.source for c in cands if c.source}),
         formulas=[USD_PER_MTOK_FORMULA],
         assumptions=[
-            f"CPU memory bandwidth of a cloud host: {CLOUD_BW_PER_VCPU_GBPS:g} GB/s per vCPU, "
-            f"clamped to {CLOUD_BW_MIN_GBPS:.0f}..{CLOUD_BW_MAX_GBPS:.0f} GB/s (assumed; no measurement)",
-            f"CPU FLOPS of a cloud host: vCPUs (x86: /2 for SMT) x {CLOUD_CPU_MHZ / 1000:g} GHz x 32 (AVX2 FMA) or 16 (Arm NEON) FLOP/cycle (assumed)",
+            cpu_bandwidth_rule_text() + "; no measurement of a rented host",
+            f"CPU FLOPS of a cloud host: vCPUs (x86: /{A.value('cloud_x86_vcpus_per_core'):g} for SMT) x "
+            f"{A.value('cloud_cpu_mhz') / 1000:g} GHz x 32 (AVX2 FMA) or 16 (Arm NEON) FLOP/cycle (assumed)",
             "GPU memory per GPU from the catalog where given, otherwise from the GPU profile; bandwidth and FLOPS from the GPU profile",
             "speeds are estimates for llama.cpp, one stream (batch 1), at the given context",
         ],
@@ -375,7 +386,7 @@ def recommend(
         rec.assumptions.insert(0, f"layer shape assumed from {resolved.spec.assumed_from} ({resolved.source})")
     if buy:
         rec.buy = recommend_buy(
-            resolved, settings, target_tokens_per_s=target_tokens_per_s, max_gpus=max_buy_gpus, extra_dir=extra_dir, est=est
+            resolved, settings, target_tokens_per_s=target_tokens_per_s, max_gpus=max_buy_gpus, extra_dir=extra_dir, est=est, gpus=buy_gpus
         )
         rec.buy_vs_rent = buy_vs_rent_lines(rec)
     return rec
@@ -393,13 +404,14 @@ def buyable(g: GpuProfile) -> bool:
 def buy_target(g: GpuProfile, n: int) -> tuple[HardwareTarget, list[str]]:
     gt = gpu_target_from_profile(g)
     assumptions: list[str] = []
+    host_bw = A.value("buy_host_cpu_bandwidth_gbps")
     if g.unified_memory:
         ram = gt.memory_bytes
-        bw = (g.bandwidth_gbps or BUY_HOST_BW_GBPS) * 0.5
-        assumptions.append("unified memory: RAM = the GPU's memory pool; CPU bandwidth assumed half the GPU's")
+        bw = (g.bandwidth_gbps or host_bw) * A.value("unified_cpu_bandwidth_share")
+        assumptions.append(unified_memory_note())
     else:
-        ram = int(max(BUY_HOST_RAM_MIN_GIB, 1.5 * n * (g.memory_gib or 0)) * GiB)
-        bw = BUY_HOST_BW_GBPS
+        ram = int(max(A.value("buy_host_ram_min_gib"), A.value("buy_host_ram_per_vram") * n * (g.memory_gib or 0)) * GiB)
+        bw = host_bw
         assumptions.append(f"host assumed: {ram / GiB:.0f} GiB RAM, {bw:.0f} GB/s CPU memory bandwidth")
     t = HardwareTarget(
         label=f"{n} x {g.name}",
@@ -408,9 +420,9 @@ def buy_target(g: GpuProfile, n: int) -> tuple[HardwareTarget, list[str]]:
         ram_source="assumed",
         cpu_bandwidth_gbps=bw,
         cpu_bandwidth_source="assumed",
-        cpu_tflops=BUY_HOST_TFLOPS,
+        cpu_tflops=A.value("buy_host_cpu_tflops"),
         cpu_tflops_source="assumed",
-        cpu_cores=16,
+        cpu_cores=int(A.value("buy_host_cpu_cores")),
     )
     return t, assumptions
 

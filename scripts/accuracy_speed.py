@@ -29,7 +29,7 @@ import math
 import re
 import statistics
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,7 @@ class Row:
     profile: str = ""
     predicted: float = 0.0
     verdict: str = ""
-    shares: list[Any] = field(default_factory=list)
-    depth: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    inputs: Any = None  # hwbench.estimate.speed.SpeedInputs: what the formulas read (for refitting)
 
     @property
     def kind(self) -> str:
@@ -95,9 +93,9 @@ def _profile_name(hw: str) -> tuple[str, float, int | None]:
 
 
 def predict(row: Row) -> None:
-    """Run the estimator for one row; keep the device shares it used (for refitting)."""
+    """Run the estimator for one row; keep the speed formulas' inputs (for refitting)."""
     from hwbench.estimate import estimate_fit
-    from hwbench.estimate import fit as fitmod
+    from hwbench.estimate.fit import speed_inputs
     from hwbench.hardware import apply_what_if
     from hwbench.profiles import find_gpu, get_model
     from hwbench.quant import parse_quant
@@ -116,46 +114,23 @@ def predict(row: Row) -> None:
         ]
     spec = get_model(MODELS[row.model])
     s = EstimateSettings(context=row.n_tokens, kv_type="f16", flash_attn=False, batch=2048, ubatch=512)
-    captured: dict[str, Any] = {}
-    orig_gen, orig_pp = fitmod.spd.generation_time_s, fitmod.spd.prompt_time_per_token_s
-
-    def gen(shares, depth, *a, **k):  # type: ignore[no-untyped-def]
-        captured["gen"] = (list(shares), depth)
-        return orig_gen(shares, depth, *a, **k)
-
-    def pp(shares, **k):  # type: ignore[no-untyped-def]
-        captured["pp"] = (list(shares), k)
-        return orig_pp(shares, **k)
-
-    fitmod.spd.generation_time_s, fitmod.spd.prompt_time_per_token_s = gen, pp  # type: ignore[assignment]
-    try:
-        e = estimate_fit(spec, parse_quant(row.quant), s, hw, follow_ups=False)
-    finally:
-        fitmod.spd.generation_time_s, fitmod.spd.prompt_time_per_token_s = orig_gen, orig_pp  # type: ignore[assignment]
+    quant = parse_quant(row.quant)
+    e = estimate_fit(spec, quant, s, hw, follow_ups=False)
     row.verdict = e.verdict
     assert e.speed is not None
     row.predicted = e.speed.generation_tokens_per_s if row.kind == "tg" else e.speed.prompt_tokens_per_s
-    if row.kind == "tg" and "gen" in captured:
-        row.shares, row.depth = captured["gen"]
-    elif "pp" in captured:
-        row.shares, row.extra = captured["pp"]
+    row.inputs = speed_inputs(spec, quant, s, hw)
 
 
 def recompute(row: Row, consts: dict[str, Any] | None = None) -> float:
-    """Tokens/s of ``row`` from its captured shares, with candidate backend constants."""
+    """Tokens/s of ``row`` from its speed inputs, with candidate backend constants replacing the committed ones."""
     from hwbench.estimate import speed as spd
 
-    saved = dict(spd.BACKENDS)
-    try:
-        if consts:
-            spd.BACKENDS.update(consts)
-        if row.kind == "tg":
-            t = spd.generation_time_s(row.shares, row.depth)
-        else:
-            t = spd.prompt_time_per_token_s(row.shares, **row.extra)
-    finally:
-        spd.BACKENDS.clear()
-        spd.BACKENDS.update(saved)
+    backends = {**spd.BACKENDS, **(consts or {})}
+    if row.kind == "tg":
+        t = row.inputs.generation_time_s(backends)
+    else:
+        t = row.inputs.prompt_time_per_token_s(backends)
     return 1.0 / t if t > 0 else 0.0
 
 
@@ -168,8 +143,8 @@ def split(rows: list[Row]) -> tuple[set[str], set[str]]:
     names = sorted(
         {r.profile for r in rows},
         key=lambda n: (
-            min(sh.bandwidth_gbps for r in rows if r.profile == n for sh in r.shares[:1])
-            if any(r.shares for r in rows if r.profile == n)
+            min(sh.bandwidth_gbps for r in rows if r.profile == n and r.inputs for sh in r.inputs.generation[:1])
+            if any(r.inputs for r in rows if r.profile == n)
             else 0
         ),
     )
@@ -214,7 +189,7 @@ def leave_one_gpu_out(rows: list[Row], backend: str = "cuda") -> dict[str, Any]:
     median abs error per kind and the per-GPU medians."""
     from hwbench.estimate import speed as spd
 
-    sel = [r for r in rows if r.backend.lower() == backend and r.shares]
+    sel = [r for r in rows if r.backend.lower() == backend and r.inputs]
     out: dict[str, Any] = {"per_gpu": {}}
     pooled: dict[str, list[float]] = {"tg": [], "pp": []}
     for g in sorted({r.profile for r in sel}):
@@ -301,10 +276,10 @@ def baseline_errors(rows: list[Row]) -> list[float]:
     """The naive rule issue 5 wants beaten: tg = 0.55 x bandwidth / model bytes (summed bandwidth ignored)."""
     out = []
     for r in rows:
-        if r.kind != "tg" or not r.shares:
+        if r.kind != "tg" or not r.inputs:
             continue
-        bw = r.shares[0].bandwidth_gbps
-        bytes_ = sum(sh.weight_bytes_read for sh in r.shares)
+        bw = r.inputs.generation[0].bandwidth_gbps
+        bytes_ = sum(sh.weight_bytes_read for sh in r.inputs.generation)
         out.append((0.55 * bw * 1e9 / bytes_ - r.measured) / r.measured)
     return out
 

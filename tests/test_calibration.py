@@ -21,6 +21,13 @@ def test_round_trip_and_machine_key():
     assert load_calibration(machine_key("Other CPU", 2, 24 * 2**30)) is None
 
 
+def test_speed_model_id_is_the_explicit_version():
+    # not a hash of speed.py's bytes: a comment edit must not throw away every user's calibration
+    from hwbench.estimate.speed import SPEED_MODEL_VERSION
+
+    assert speed_model_id() == SPEED_MODEL_VERSION
+
+
 def test_calibration_from_other_speed_formulas_is_ignored():
     save_calibration(cal(cpu_bandwidth_gbps=44.5))
     p = calibration_path()

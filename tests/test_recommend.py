@@ -139,7 +139,17 @@ def test_instance_target_labels_assumptions():
     # a fractional GPU: one device with a share of the bandwidth
     t3, a3, _ = instance_target(gpu_inst("x", "y", "L4", 1, 1.0, gpu_memory_gib=5.59).model_copy(update={"gpu_count": 0.25}), gpus)
     assert t3 is not None and len(t3.gpus) == 1 and any("fractional" in a for a in a3)
-    assert cloud_cpu_bandwidth_gbps(2) == 10.0 and cloud_cpu_bandwidth_gbps(1000) == 250.0
+
+def test_cloud_and_detected_vms_share_one_bandwidth_rule():
+    # one rule (hwbench/assumptions.py), for a rented VM and a detected one alike: the assumed CPU
+    # bandwidth (40 GB/s) as a floor, 2.5 GB/s per vCPU above that, at most 250 GB/s
+    from hwbench.hardware import assumed_cpu_bandwidth
+
+    assert cloud_cpu_bandwidth_gbps(2) == 40.0 == assumed_cpu_bandwidth(2, True)
+    assert cloud_cpu_bandwidth_gbps(64) == 160.0 == assumed_cpu_bandwidth(64, True)
+    assert cloud_cpu_bandwidth_gbps(1000) == 250.0
+    assert cloud_cpu_bandwidth_gbps(None) == 40.0  # vCPUs unknown: 4 assumed
+    assert assumed_cpu_bandwidth(64, False) == 40.0  # bare metal: a desktop's figure
 
 
 def test_buy_says_no_purchase_price_known(m70b):

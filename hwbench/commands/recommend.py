@@ -7,6 +7,7 @@ import math
 
 import click
 
+from hwbench import assumptions as A
 from hwbench.errors import BadInput
 from hwbench.quant import accepted_quants_text
 
@@ -39,9 +40,9 @@ def _fmt_num(v: float | None, nd: int = 1) -> str:
     "--tokens-per-s",
     "target",
     type=float,
-    default=10.0,
-    show_default=True,
-    help="Target generation speed (tokens/s, one stream); 0 = any speed.",
+    default=A.TARGET_TOKENS_PER_S,
+    help=f"Target generation speed (tokens/s, one stream); 0 = any speed. Default {A.get('target_tokens_per_s').text()} (assumed: about reading "
+    "speed for one person; hwbench/assumptions.py).",
 )
 @click.option("--max-usd-hour", type=float, help="Only instances at most this many USD/hour.")
 @click.option("--provider", help="Only these providers, comma-separated (e.g. aws,runpod).")

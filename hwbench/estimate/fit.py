@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hwbench import assumptions as A
 from hwbench.arch import TensorSpec, model_tensors, source_tensors
 from hwbench.errors import BadInput
 from hwbench.estimate import memory as mem
@@ -26,7 +27,6 @@ from hwbench.schema import (
 
 # Quants tried for "the best quant that fits", best first.
 QUANT_LADDER = ["F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_XXS", "Q2_K", "IQ2_XXS", "IQ1_M"]
-MAX_GPUS_PER_NODE = 8
 # file types whose mix puts some tensors below the base type (llama-quant.cpp): the lowest type used
 _MIX_FLOOR = {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}
 MAX_CONTEXT = 10_000_000  # the longest context hwbench estimates for (validate_settings)
@@ -111,12 +111,14 @@ class _Ctx:
         self.n_kv = mem.pad(s.context, mem.KV_PAD)
         self.out_buf = mem.output_buffer_bytes(m)
         self.os_reserve = mem.os_reserve_bytes(hw.ram_bytes)
+        self.host_process = mem.host_process_bytes()
         self._compute: dict[tuple[bool, bool], int] = {}
 
     def gpu_capacity(self, g: GpuTarget) -> int:
         if g.unified_memory and g.backend == "metal":
-            # Metal's recommended working-set limit: about 2/3 of RAM up to 36 GiB, 3/4 above
-            frac = 0.75 if g.memory_bytes > 36 * mem.GiB else 0.67
+            # Metal's recommended working-set limit: a share of RAM, larger on big Macs (assumed)
+            big = g.memory_bytes > A.value("metal_working_set_threshold_gib") * mem.GiB
+            frac = A.value("metal_working_set_large" if big else "metal_working_set_small")
             return int(g.memory_bytes * frac)
         return g.memory_bytes
 
@@ -162,7 +164,7 @@ class _Ctx:
                 w += self.layout.output_bytes(on_gpu=True)
             uses = k > 0 or has_out
             comp = self.compute(with_output=has_out, with_layers=k > 0) if uses else 0
-            ovh = mem.GPU_CONTEXT_BYTES.get(g.backend, 400 * mem.MiB) if uses else 0
+            ovh = mem.gpu_context_bytes(g.backend) if uses else 0
             total = w + kv + comp + ovh
             cap = self.gpu_capacity(g)
             if g.unified_memory:
@@ -186,7 +188,7 @@ class _Ctx:
             hw_w += self.layout.output_bytes(on_gpu=False)
         hw_kv = sum(self.kv[:cpu_layers])
         hw_comp = self.compute(with_output=not output_on_gpu, with_layers=cpu_layers > 0)
-        hw_ovh = mem.HOST_PROCESS_BYTES + self.os_reserve
+        hw_ovh = self.host_process + self.os_reserve
         host_total = hw_w + hw_kv + hw_comp + self.out_buf + hw_ovh
         host_cap = hw.ram_bytes
         # unified memory: GPU allocations come out of the same RAM (weights mapped once, not copied)
@@ -263,7 +265,8 @@ def _most_gpu_layers(ctx: _Ctx) -> Placement | None:
     return None
 
 
-def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
+def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[spd.SpeedInputs, list[list[str]]]:
+    """The speed formulas' inputs for placement ``p``, and per generation device the figures that were assumed."""
     m, s, hw = ctx.m, ctx.s, ctx.hw
     L = m.n_layer
     moe_frac = (m.n_expert_used / m.n_expert) if m.is_moe else 1.0
@@ -305,6 +308,7 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
         return acc
 
     shares: list[spd.DeviceShare] = []
+    assumed: list[list[str]] = []  # per share: which of its figures are assumed (no spec figure)
     first_gpu_layer = L - min(p.gpu_layers, L)
     layer = first_gpu_layer
     for gi, g in enumerate(hw.gpus):
@@ -316,9 +320,11 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
         rd = sum(read_per_layer[layer : layer + k]) + (out_read if has_out else 0)
         kvt = sum(kv_tok[layer : layer + k])
         fl = k * flops_layer + (flops_out if has_out else 0)
-        shares.append(
-            spd.DeviceShare(g.name, g.backend, g.bandwidth_gbps or 100.0, g.fp16_tflops or 10.0, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized)
-        )
+        bw, tf = g.bandwidth_gbps, g.fp16_tflops
+        assumed.append(([] if bw else ["bandwidth_gbps"]) + ([] if tf else ["tflops"]))
+        bw = bw or A.value("gpu_bandwidth_unknown_gbps")
+        tf = tf or A.value("gpu_tflops_unknown")
+        shares.append(spd.DeviceShare(g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized))
         layer += k
     cpu_layers = first_gpu_layer
     cpu_rd = sum(read_per_layer[:cpu_layers]) + (0 if p.output_on_gpu else out_read)
@@ -328,48 +334,104 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> SpeedEstimate:
         cpu_layers * attn_flops_layer, quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
-    t_gen = spd.generation_time_s(gen_shares, depth)
+    assumed += [[]] * (len(gen_shares) - len(shares))
     # prompt processing: with a GPU present llama.cpp runs large-batch matmuls of CPU layers on the GPU
     if shares and cpu_layers > 0:
         g0 = shares[-1]
         moved = spd.DeviceShare(g0.name, g0.backend, g0.bandwidth_gbps, g0.tflops, 0, 0, 0, cpu_fl, cpu_share.attn_flops_per_token, quantized)
-        t_pp = spd.prompt_time_per_token_s(
-            shares + [moved], cpu_offloaded_weight_bytes=int(sum(ctx.layout.per_layer[:cpu_layers])), ubatch=min(s.ubatch, s.context)
+        inputs = spd.SpeedInputs(
+            gen_shares,
+            depth,
+            shares + [moved],
+            cpu_offloaded_weight_bytes=int(sum(ctx.layout.per_layer[:cpu_layers])),
+            ubatch=min(s.ubatch, s.context),
         )
     else:
-        t_pp = spd.prompt_time_per_token_s(gen_shares if shares else [cpu_share])
-    inputs = {
+        inputs = spd.SpeedInputs(gen_shares, depth, gen_shares if shares else [cpu_share])
+    return inputs, assumed
+
+
+def _assumed_gpu_notes(inputs: spd.SpeedInputs, assumed: list[list[str]]) -> list[str]:
+    """One note per GPU kind whose bandwidth or FLOPS the estimate had to assume."""
+    notes: list[str] = []
+    for sh, what in zip(inputs.generation, assumed, strict=True):
+        if not what:
+            continue
+        parts = []
+        if "bandwidth_gbps" in what:
+            parts.append(f"memory bandwidth {A.get('gpu_bandwidth_unknown_gbps').text()}")
+        if "tflops" in what:
+            parts.append(f"FP16 throughput {A.get('gpu_tflops_unknown').text()}")
+        note = f"{sh.name}: no spec figure for it; {' and '.join(parts)} assumed (hwbench/assumptions.py): its speed is a guess"
+        if note not in notes:
+            notes.append(note)
+    return notes
+
+
+def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[SpeedEstimate, list[str]]:
+    """The speed estimate for placement ``p`` and the notes on figures it assumed."""
+    s, hw = ctx.s, ctx.hw
+    inputs, assumed = _speed_inputs(ctx, p, tensors)
+    gen_shares, depth = inputs.generation, inputs.depth
+    t_gen = inputs.generation_time_s()
+    t_pp = inputs.prompt_time_per_token_s()
+    devices = []
+    for sh, what in zip(gen_shares, assumed, strict=True):
+        d: dict[str, object] = {
+            "device": sh.name,
+            "backend": sh.backend,
+            "layers": sh.layers,
+            "bandwidth_gbps": round(sh.bandwidth_gbps, 1),
+            "bw_efficiency": spd.backend_constants(sh.backend).bw_efficiency,
+            "tflops": round(sh.tflops, 2),
+            "flops_efficiency": spd.backend_constants(sh.backend).flops_efficiency,
+            "weight_bytes_per_token": sh.weight_bytes_read,
+        }
+        if what:
+            d["assumed"] = what
+        devices.append(d)
+    info = {
         "depth_tokens": depth,
         "bytes_per_token": int(sum(sh.weight_bytes_read + sh.kv_bytes_per_ctx_token * depth for sh in gen_shares)),
-        "devices": [
-            {
-                "device": sh.name,
-                "backend": sh.backend,
-                "layers": sh.layers,
-                "bandwidth_gbps": round(sh.bandwidth_gbps, 1),
-                "bw_efficiency": spd.backend_constants(sh.backend).bw_efficiency,
-                "tflops": round(sh.tflops, 2),
-                "flops_efficiency": spd.backend_constants(sh.backend).flops_efficiency,
-                "weight_bytes_per_token": sh.weight_bytes_read,
-            }
-            for sh in gen_shares
-        ],
+        "devices": devices,
         "cpu_bandwidth_source": hw.cpu_bandwidth_source,
     }
-    basis = (
-        f"generation: bytes read per token / (efficiency x memory bandwidth) + per-layer overhead, "
-        f"averaged over a {s.context}-token context (depth {depth}); prompt: flops per token / "
-        f"(efficiency x peak FLOPS)"
-    )
+    notes = _assumed_gpu_notes(inputs, assumed)
+    basis = spd.basis_text(s.context, depth)
     if hw.calibration:
         basis += f"; {hw.calibration}"
-    return SpeedEstimate.model_construct(
+    est = SpeedEstimate.model_construct(
         generation_tokens_per_s=round(1.0 / t_gen, 2) if t_gen > 0 else 0.0,
         prompt_tokens_per_s=round(1.0 / t_pp, 2) if t_pp > 0 else 0.0,
         source="estimated",
         basis=basis,
-        inputs=inputs,
+        inputs=info,
     )
+    return est, notes
+
+
+def speed_inputs(
+    model: ModelSpec,
+    quant: Quant,
+    settings: EstimateSettings,
+    hw: HardwareTarget,
+    *,
+    tensors: list[TensorSpec] | None = None,
+    size_factor: float = 1.0,
+) -> spd.SpeedInputs | None:
+    """The per-device inputs of the speed formulas for the placement :func:`estimate_fit` chooses (None
+    when the model does not fit): ``inputs.generation_time_s()`` and ``inputs.prompt_time_per_token_s()``
+    give what the estimate reports (before rounding), and accept other backend constants to refit them."""
+    validate_settings(model, settings)
+    if tensors is None:
+        tensors = tensors_for(model, quant)
+    else:
+        size_factor = 1.0  # exact tensors (a GGUF file) are never scaled
+    ctx = _Ctx(model, tensors, settings, hw, size_factor)
+    verdict, p = _choose(ctx, settings.gpu_layers)
+    if verdict == "none":
+        return None
+    return _speed_inputs(ctx, p, tensors)[0]
 
 
 def _active_nonembed_params(m: ModelSpec) -> float:
@@ -454,9 +516,13 @@ def estimate_fit(
         source=model_source,
         assumed_from=model.assumed_from,
     )
-    speed = _speed(ctx, p, tensors) if verdict != "none" else SpeedEstimate.model_construct(
-        generation_tokens_per_s=0.0, prompt_tokens_per_s=0.0, source="estimated", basis="does not fit: no speed"
-    )
+    speed_notes: list[str] = []
+    if verdict != "none":
+        speed, speed_notes = _speed(ctx, p, tensors)
+    else:
+        speed = SpeedEstimate.model_construct(
+            generation_tokens_per_s=0.0, prompt_tokens_per_s=0.0, source="estimated", basis="does not fit: no speed"
+        )
     est = FitEstimate.model_construct(
         verdict=verdict,  # type: ignore[arg-type]
         verdict_text=_verdict_text(verdict, p, L, hw),
@@ -469,6 +535,7 @@ def estimate_fit(
         memory=memory,
         speed=speed,
     )
+    est.notes.extend(speed_notes)
     if verdict == "none":
         est.headroom_bytes = _shortfall(ctx)
     if follow_ups:
@@ -525,7 +592,7 @@ def _follow_ups(
     top = min(model.context_length or 131072, MAX_CONTEXT)
     modes = ["gpu", "partial", "cpu"] if hw.gpus else ["cpu"]
     for mode in modes:
-        est.max_context[mode] = _max_context(lambda c, mode=mode: _mode_ok(verdict_for(quant, c, hw), mode), top)
+        est.max_context[mode] = max_context(lambda c, mode=mode: _mode_ok(verdict_for(quant, c, hw), mode), top)
     # how many GPUs of a kind would hold it fully
     kinds: list[GpuTarget] = []
     if hw.gpus:
@@ -534,9 +601,10 @@ def _follow_ups(
     for g in kinds:
         n = _gpus_needed(model, quant, settings, hw, g, size_factor, exact_tensors)
         est.gpus_needed[g.name] = n
-        if n and n > MAX_GPUS_PER_NODE:
-            nodes = -(-n // MAX_GPUS_PER_NODE)
-            est.notes.append(f"{n} x {g.name} = {nodes} nodes of {MAX_GPUS_PER_NODE} GPUs (multi-node: llama.cpp RPC or another server)")
+        per_node = int(A.value("gpus_per_node"))
+        if n and n > per_node:
+            nodes = -(-n // per_node)
+            est.notes.append(f"{n} x {g.name} = {nodes} nodes of {per_node} GPUs (multi-node: llama.cpp RPC or another server)")
 
 
 def _mode_ok(verdict: str, mode: str) -> bool:
@@ -548,7 +616,7 @@ def _mode_ok(verdict: str, mode: str) -> bool:
     return order[verdict] >= 1
 
 
-def _max_context(ok, top: int) -> int | None:  # type: ignore[no-untyped-def]
+def max_context(ok, top: int) -> int | None:  # type: ignore[no-untyped-def]
     """Largest context (multiple of 256, at most ``top``) for which ok(context) holds."""
     if not ok(min(256, top)):
         return None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hwbench import assumptions as A
 from hwbench.arch import TensorSpec
 from hwbench.quant import GGML_TYPES
 from hwbench.schema import EstimateSettings, ModelSpec
@@ -45,9 +46,10 @@ KV_TYPES = {
 # ggml/src/ggml-cuda/ggml-cuda.cu creates one CUDA context per device it uses, a cuBLAS handle per
 # device and stream (cublasCreate: workspace allocated lazily on first GEMM) and a memory pool
 # (ggml_cuda_pool_vmm / _leg) that grows to the largest temporary a kernel asked for (dequantized
-# weight tiles for cuBLAS GEMM with quantized weights). The sizes are assumed from what nvidia-smi
-# typically shows for a llama.cpp process before its buffers exist (the CUDA context alone is
-# 250-500 MiB depending on driver and GPU). Metal: no separate context (the buffers are shared RAM).
+# weight tiles for cuBLAS GEMM with quantized weights). The sizes are assumed (hwbench/assumptions.py,
+# gpu_context_<backend>_mib) from what nvidia-smi typically shows for a llama.cpp process before its
+# buffers exist (the CUDA context alone is 250-500 MiB depending on driver and GPU). Metal: no separate
+# context (the buffers are shared RAM).
 #
 # Per-device buffers with a layer split (src/llama-context.cpp, sched_reserve / graph_reserve): the
 # scheduler splits the graph by the backend of each layer's weights and reserves one compute buffer
@@ -57,14 +59,25 @@ KV_TYPES = {
 # when every layer is offloaded (compute_bytes with neither). The output buffer (logits kept between
 # calls) is also allocated in pinned host memory when a GPU is used (llama-context.cpp,
 # output_reserve: the host buffer type of the first GPU device) -- same size, it counts against RAM.
-GPU_CONTEXT_BYTES = {"cuda": 400 * MiB, "rocm": 450 * MiB, "sycl": 400 * MiB, "vulkan": 250 * MiB, "metal": 0}
-# Host memory the OS and the llama.cpp process itself need besides the buffers (assumed).
-HOST_PROCESS_BYTES = 200 * MiB
+_CONTEXT_BACKENDS = ("cuda", "rocm", "sycl", "vulkan")
+
+
+def gpu_context_bytes(backend: str) -> int:
+    """Runtime context per GPU that holds part of the model (assumed; Metal: none; other backends: as CUDA)."""
+    if backend == "metal":
+        return 0
+    return int(A.value(f"gpu_context_{backend if backend in _CONTEXT_BACKENDS else 'cuda'}_mib") * MiB)
+
+
+def host_process_bytes() -> int:
+    """Host memory the llama.cpp process itself needs besides its buffers (assumed)."""
+    return int(A.value("host_process_mib") * MiB)
 
 
 def os_reserve_bytes(ram_bytes: int) -> int:
-    """RAM left to the OS and other processes: 5% of RAM, at least 1 GiB, at most 4 GiB (assumed)."""
-    return int(min(4 * GiB, max(1 * GiB, 0.05 * ram_bytes)))
+    """RAM left to the OS and other processes: a share of RAM within bounds (assumed: os_reserve_*)."""
+    lo, hi = A.value("os_reserve_min_gib") * GiB, A.value("os_reserve_max_gib") * GiB
+    return int(min(hi, max(lo, A.value("os_reserve_fraction") * ram_bytes)))
 
 
 def pad(n: int, to: int) -> int:

@@ -10,12 +10,18 @@ Both are combined with a smooth maximum (a p-norm), since neither hides the othe
     t_mem_d   = weight_bytes_d / (bw_efficiency * bw_d)
     t_floor_d = layers_d * layer_overhead_s
     t_kv_d    = kv_bytes_per_ctx_token_d * depth / (kv_efficiency * bw_d)
-    t_token   = sum_d [(t_mem_d^p + t_floor_d^p)^(1/p) + t_kv_d] + token_overhead_s
+    t_token   = sum_d [(t_mem_d^p + t_floor_d^p)^(1/p) + t_kv_d] + token_overhead_s(first device's backend)
+
+On the backends without ``kv_separate`` (CPU, ROCm, SYCL, Vulkan) t_kv_d joins t_mem_d instead. The
+CPU's t_mem_d is further combined (p-norm, ``decode_alu_p``) with its mat-vec kernels' compute time
+per weight type (CPU_KERNELS.gemv); on Metal, quantized weights take at least
+weight_bytes_d x dequant_flops_per_byte / FLOPS. GENERATION_FORMULA below says the same in words.
 
 The KV-cache read at depth is added after the p-norm on the GPU backends (``kv_separate``): without
 flash attention, decode attention runs as its own kernels (KQ mat-vec, softmax, KQV mat-vec) after
 the weight mat-vecs; it neither overlaps with them nor hides under the dispatch floor or an ALU-bound
-K-quant mat-vec (Metal). This is what fixed Apple M1 Max 8B Q4_K_M tg8192 (+54% -> +4%): inside the max/p-norm
+K-quant mat-vec (Metal). (The estimator does this whatever the flash-attention setting: the published
+GPU rows it was fitted on ran without.) This is what fixed Apple M1 Max 8B Q4_K_M tg8192 (+54% -> +4%): inside the max/p-norm
 the KV time vanished under the ALU-bound weights.
 
 Layers on different devices run one after the other (llama.cpp's default layer split), so
@@ -28,11 +34,14 @@ from the profile's TFLOPS with the architecture rules in :func:`gpu_arch`.
 Prompt processing (micro-batches of n_ubatch tokens) is bound by matrix throughput:
 
     t_prompt_token = weight_flops / (eff_matmul * matrix_tflops) + attn_flops / (eff_attn * matrix_tflops)
+                     [+ attn_flops * attn_bytes_per_flop / bandwidth]   (CUDA, Metal: KQ scores through memory)
+                     [+ CPU-resident weight bytes / PCIe rate / n_ubatch] (partial offload)
 
 with different matmul efficiencies for float weights (cuBLAS/BLAS GEMM) and quantized weights
 (llama.cpp's MMQ / dequantize kernels), and the attention's own (lower) efficiency, which is what
 makes pp8192 slower than pp512. ``matrix_tflops`` is the dense FP16 tensor-core rate for NVIDIA
-(derived, see :func:`matrix_tflops`) and the profile's FP16/FP32 ALU rate elsewhere.
+(derived, see :func:`matrix_tflops`) and the profile's FP16/FP32 ALU rate elsewhere; on the CPU, the
+fp32 peak x the kernel factor of each weight type (CPU_KERNELS.gemm). PROMPT_FORMULA says it in words.
 
 All efficiencies are a few global constants per backend, fitted on published llama-bench results;
 scripts/accuracy_speed.py also refits them leaving one GPU model out at a time and scores the GPU
@@ -42,8 +51,17 @@ left out (docs/accuracy.md); no per-GPU factors. The CPU constants were measured
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hwbench import assumptions as A
+
+# Which speed formulas are in force. A calibration (hwbench/calibration.py) is back-solved through
+# them and is only used under the same version, so BUMP THIS whenever the numbers the formulas give
+# change: a formula here or in fit.speed_inputs, BACKENDS, CPU_KERNELS, the GPU architecture rules.
+# Never for comments or refactors that keep every result (tests/estimate/test_speed.py pins results
+# per version and fails when they move without a bump). Form: the date of the change, .N if several.
+SPEED_MODEL_VERSION = "2026-12-02"
 
 @dataclass(frozen=True)
 class BackendConstants:
@@ -154,11 +172,11 @@ def cpu_kernel(type_name: str) -> CpuKernel:
     return CPU_KERNELS.get(type_name, CPU_KERNELS["F16"] if type_name == "F32" else CPU_KERNEL_DEFAULT)
 
 
-PCIE_GBPS_DEFAULT = 25.0  # effective host->device copy (PCIe 4.0 x16), assumed
-
-
-def backend_constants(backend: str) -> BackendConstants:
-    return BACKENDS.get(backend, BACKENDS["vulkan"])
+def backend_constants(backend: str, backends: Mapping[str, BackendConstants] | None = None) -> BackendConstants:
+    """The constants of ``backend`` (unknown backends: Vulkan's). ``backends``: another set of constants
+    to evaluate with instead of BACKENDS (scripts/accuracy_speed.py refits them)."""
+    b = BACKENDS if backends is None else backends
+    return b.get(backend, b["vulkan"])
 
 
 @dataclass(frozen=True)
@@ -210,9 +228,11 @@ def matrix_tflops(name: str, backend: str, fp16_tflops: float) -> float:
     return fp16_tflops * (arch.matrix_per_fp16 if arch else 1.0)
 
 
-def effective_bandwidth_gbps(name: str, backend: str, bandwidth_gbps: float, fp16_tflops: float) -> float:
+def effective_bandwidth_gbps(
+    name: str, backend: str, bandwidth_gbps: float, fp16_tflops: float, backends: Mapping[str, BackendConstants] | None = None
+) -> float:
     """Spec bandwidth, capped by the bytes the mat-vec kernels keep in flight per SM (CUDA)."""
-    c = backend_constants(backend)
+    c = backend_constants(backend, backends)
     arch = gpu_arch(name, backend)
     if arch is None or not c.bytes_per_sm_clock or fp16_tflops <= 0:
         return bandwidth_gbps
@@ -264,20 +284,20 @@ def cpu_gemm_inverse_factor(weight_types: dict[str, float]) -> float:
     return sum(v / cpu_kernel(k).gemm for k, v in weight_types.items()) / total if total > 0 else 1.0
 
 
-def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: float | None = None) -> float:
+def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mapping[str, BackendConstants] | None = None) -> float:
+    """Seconds per generated token at KV depth ``depth`` (module doc). ``backends``: see backend_constants."""
     t = 0.0
     for sh in shares:
         if sh.layers == 0 and sh.weight_bytes_read == 0:
             continue
-        c = backend_constants(sh.backend)
-        eff = bw_eff_override if (bw_eff_override is not None and sh.backend == "cpu") else c.bw_efficiency
-        bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops)
+        c = backend_constants(sh.backend, backends)
+        eff = c.bw_efficiency
+        bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
         t_mem = sh.weight_bytes_read / (eff * bw * 1e9)
         t_kv = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
         if not c.kv_separate:
             t_mem, t_kv = t_mem + t_kv, 0.0
-        if c.decode_alu_p and sh.weight_types and sh.tflops > 0 and not (bw_eff_override is not None and sh.backend == "cpu"):
-            # (a calibrated CPU efficiency was derived from a measured tg rate: it already contains the ALU limit)
+        if c.decode_alu_p and sh.weight_types and sh.tflops > 0:
             # CPU: the mat-vec kernels' dequantize + dot-product rate can be slower than the bus
             t_mem = _pnorm(t_mem, cpu_decode_alu_time_s(sh), c.decode_alu_p)
         elif c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
@@ -285,7 +305,7 @@ def generation_time_s(shares: list[DeviceShare], depth: int, bw_eff_override: fl
             t_mem = max(t_mem, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
         t += _pnorm(t_mem, sh.layers * c.layer_overhead_s, c.overlap_p) + t_kv
     main = shares[0].backend if shares else "cpu"
-    return t + backend_constants(main).token_overhead_s
+    return t + backend_constants(main, backends).token_overhead_s
 
 
 def prompt_time_per_token_s(
@@ -293,17 +313,16 @@ def prompt_time_per_token_s(
     *,
     cpu_offloaded_weight_bytes: int = 0,
     ubatch: int = 512,
-    pcie_gbps: float = PCIE_GBPS_DEFAULT,
-    cpu_flops_override: float | None = None,
+    pcie_gbps: float | None = None,
+    backends: Mapping[str, BackendConstants] | None = None,
 ) -> float:
+    """Seconds per prompt token (module doc). ``pcie_gbps``: host-to-GPU copy rate (None: assumed,
+    hwbench/assumptions.py); ``backends``: see backend_constants."""
     t = 0.0
     for sh in shares:
         if sh.flops_per_token <= 0 and sh.attn_flops_per_token <= 0:
             continue
-        c = backend_constants(sh.backend)
-        if sh.backend == "cpu" and cpu_flops_override:
-            t += (sh.flops_per_token + sh.attn_flops_per_token) / (cpu_flops_override * 1e12)
-            continue
+        c = backend_constants(sh.backend, backends)
         if sh.backend == "cpu" and sh.weight_types and sh.tflops > 0:
             # per-type kernel throughput (CPU_KERNELS); attention (flash attention's f16 dot products) at flops_efficiency
             peak = sh.tflops * 1e12
@@ -319,5 +338,64 @@ def prompt_time_per_token_s(
             t += sh.attn_flops_per_token * c.attn_bytes_per_flop / (sh.bandwidth_gbps * 1e9)
     if cpu_offloaded_weight_bytes:
         # llama.cpp copies CPU-resident weights to the GPU once per micro-batch for large batches
-        t += cpu_offloaded_weight_bytes / (pcie_gbps * 1e9) / max(1, ubatch)
+        pcie = A.value("pcie_gbps") if pcie_gbps is None else pcie_gbps
+        t += cpu_offloaded_weight_bytes / (pcie * 1e9) / max(1, ubatch)
     return t
+
+
+@dataclass(frozen=True)
+class SpeedInputs:
+    """Everything the speed formulas read for one estimate: per-device shares and the settings they run at.
+
+    Built by :func:`hwbench.estimate.fit.speed_inputs` (and inside ``estimate_fit``); scripts and tests
+    evaluate it with other constants through ``backends`` (scripts/accuracy_speed.py refits them).
+    """
+
+    generation: list[DeviceShare]  # devices in generation order (GPUs, then the CPU if it holds layers)
+    depth: int  # KV depth generation is evaluated at (the average over the context)
+    prompt: list[DeviceShare]  # devices prompt processing runs on (CPU layers' matmuls moved to the GPU when one is used)
+    cpu_offloaded_weight_bytes: int = 0  # CPU-resident layer weights copied to the GPU per micro-batch (partial offload)
+    ubatch: int = 512
+
+    def generation_time_s(self, backends: Mapping[str, BackendConstants] | None = None) -> float:
+        return generation_time_s(self.generation, self.depth, backends=backends)
+
+    def prompt_time_per_token_s(self, backends: Mapping[str, BackendConstants] | None = None) -> float:
+        return prompt_time_per_token_s(
+            self.prompt, cpu_offloaded_weight_bytes=self.cpu_offloaded_weight_bytes, ubatch=self.ubatch, backends=backends
+        )
+
+
+# What the formulas above compute, in words, for users (`check`'s basis line, the report's Formulas).
+GENERATION_FORMULA = (
+    "Generation: seconds per token = sum over devices (layers split across devices run one after the other) of "
+    "[a smooth maximum (p-norm) of weight bytes read per token / (efficiency x effective bandwidth) and "
+    "layers x a per-layer dispatch time] + KV-cache bytes read at the average depth / (KV efficiency x effective bandwidth) "
+    "+ a fixed time per token (CPU backend). Effective bandwidth: the spec figure, capped on NVIDIA GPUs by the bytes in flight per SM. "
+    "On the CPU the KV bytes join the weights and that memory time is combined (p-norm) with the mat-vec kernels' compute "
+    "time per weight type; on Apple GPUs quantized weights take at least their dequantization compute time. "
+    "Tokens/s = 1 / seconds per token."
+)
+PROMPT_FORMULA = (
+    "Prompt: seconds per token = sum over devices of matmul FLOPs / (efficiency x peak) + attention FLOPs at the average "
+    "depth / (attention efficiency x peak), plus on NVIDIA and Apple GPUs the attention scores' memory traffic / bandwidth; "
+    "peak = dense FP16 tensor throughput by architecture on NVIDIA, the profile's FP16 rate on other GPUs, and on the CPU "
+    "the fp32 peak (cores x clock x SIMD) x a per-weight-type kernel factor. With partial offload the CPU layers' matmuls "
+    "run on the GPU and their weights are copied over PCIe once per micro-batch. Efficiencies are per backend, fitted on "
+    "measurements (docs/accuracy.md)."
+)
+
+
+def basis_text(context: int, depth: int) -> str:
+    """GENERATION_FORMULA and PROMPT_FORMULA in short, with the depth an estimate was evaluated at (`check`)."""
+    return (
+        "generation: per device, a smooth maximum of weight bytes read / (efficiency x bandwidth) and layers x dispatch time, "
+        f"plus KV-cache bytes read at depth {depth} (the average over a {context}-token context) / bandwidth, devices added up, "
+        "plus a fixed time per token (CPU); the CPU also limited by its kernels' compute rate per weight type; "
+        "prompt: matmul and attention FLOPs / (efficiency x peak FLOPS)"
+    )
+
+
+def formula_lines() -> list[str]:
+    """The speed formulas in words (GENERATION_FORMULA, PROMPT_FORMULA), for reports."""
+    return [GENERATION_FORMULA, PROMPT_FORMULA]

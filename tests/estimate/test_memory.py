@@ -171,7 +171,11 @@ def test_output_buffer_and_reserves() -> None:
     assert mem.os_reserve_bytes(8 * GiB) == 1 * GiB  # at least 1 GiB
     assert mem.os_reserve_bytes(512 * GiB) == 4 * GiB  # at most 4 GiB
     assert mem.os_reserve_bytes(40 * GiB) == 2 * GiB  # 5%
-    assert mem.GPU_CONTEXT_BYTES["metal"] == 0
+    assert mem.host_process_bytes() == 200 * MiB
+    # per-GPU runtime context (assumed, hwbench/assumptions.py): none on Metal, an unknown backend as CUDA
+    assert mem.gpu_context_bytes("metal") == 0
+    assert mem.gpu_context_bytes("cuda") == 400 * MiB and mem.gpu_context_bytes("vulkan") == 250 * MiB
+    assert mem.gpu_context_bytes("something-new") == mem.gpu_context_bytes("cuda")
 
 
 def test_allocator_replay_places_logits_above_live_tensors() -> None:

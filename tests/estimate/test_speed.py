@@ -114,12 +114,26 @@ def test_partial_offload_pays_the_pcie_copy() -> None:
     assert with_copy - base == pytest.approx(2.5e9 / 25e9 / 512)
 
 
-def test_cpu_uses_overrides() -> None:
+def test_cpu_without_weight_types_hand_checked() -> None:
+    # a CPU share with no per-type element counts (a model given only by size): bytes / bandwidth in
+    # decode, FLOPs at the CPU's flops_efficiency of its fp32 peak in prompt processing
     cpu = _share(name="CPU", backend="cpu", bandwidth_gbps=30.0, tflops=0.16, layers=12)
     c = spd.backend_constants("cpu")
     t = spd.generation_time_s([cpu], 0)
     assert t == pytest.approx(4.92e9 / (c.bw_efficiency * 30e9) + 12 * c.layer_overhead_s + c.token_overhead_s)
-    assert spd.prompt_time_per_token_s([cpu], cpu_flops_override=0.5) == pytest.approx(16e9 / 0.5e12)
+    assert spd.prompt_time_per_token_s([cpu]) == pytest.approx(16e9 / (c.flops_efficiency * 0.16e12))
+
+
+def test_other_backend_constants_are_used_when_given() -> None:
+    # the refit in scripts/accuracy_speed.py evaluates the same inputs with candidate constants
+    import dataclasses
+
+    c = spd.backend_constants("cuda")
+    slower = {**spd.BACKENDS, "cuda": dataclasses.replace(c, bw_efficiency=c.bw_efficiency / 2, flops_efficiency_quant=c.flops_efficiency_quant / 2)}
+    sh = [_share(layers=0)]
+    assert spd.generation_time_s(sh, 0, backends=slower) == pytest.approx(2 * spd.generation_time_s(sh, 0))
+    assert spd.prompt_time_per_token_s(sh, backends=slower) == pytest.approx(2 * spd.prompt_time_per_token_s(sh))
+    assert spd.BACKENDS["cuda"] is c  # the module's constants are left alone
 
 
 def test_cpu_prompt_follows_the_kernel_of_each_weight_type() -> None:
@@ -159,6 +173,70 @@ def test_cpu_decode_alu_bound_kernels() -> None:
     assert spd.generation_time_s([cpu], 0) == pytest.approx(expect)
     # one thread cannot unpack Q5_0 as fast as the bus delivers it: slower than the bytes alone
     assert spd.generation_time_s([cpu], 0) > t_mem + 24 * c.layer_overhead_s + c.token_overhead_s
-    # a calibrated efficiency (measured tg) already holds the ALU limit: no second penalty
-    t_cal = spd.generation_time_s([cpu], 0, bw_eff_override=0.5)
-    assert t_cal == pytest.approx(3e8 / (0.5 * 40e9) + 24 * c.layer_overhead_s + c.token_overhead_s)
+
+
+def _fingerprint() -> list[float]:
+    """Seconds per token of a fixed set of cases covering every backend and term of the formulas,
+    through the estimator's own inputs (fit.speed_inputs) for two real models."""
+    from hwbench.estimate.fit import speed_inputs
+    from hwbench.hardware import apply_what_if
+    from hwbench.profiles import get_model
+    from hwbench.quant import parse_quant
+    from hwbench.schema import EstimateSettings, HardwareTarget
+
+    kv = 32 * 2 * 1024 * 2
+    out = []
+    for backend, name, bw, tf in (
+        ("cuda", "NVIDIA A100 PCIe 80 GB", 1940.0, 77.97),
+        ("metal", "Apple M1 Max (32-core GPU)", 400.0, 10.62),
+        ("rocm", "AMD Radeon RX 7900 XTX", 960.0, 122.8),
+        ("vulkan", "Intel Arc A770", 560.0, 39.3),
+        ("sycl", "Intel Arc A770", 560.0, 39.3),
+    ):
+        sh = _share(name=name, backend=backend, bandwidth_gbps=bw, tflops=tf, kv_bytes_per_ctx_token=kv, attn_flops_per_token=2e9)
+        out += [spd.generation_time_s([sh], 4096), spd.prompt_time_per_token_s([sh], cpu_offloaded_weight_bytes=int(1e9))]
+    cpu = _share(name="CPU", backend="cpu", bandwidth_gbps=40.0, tflops=0.3, layers=24, weight_bytes_read=int(3e8),
+                 kv_bytes_per_ctx_token=kv, weight_types={"Q4_K": 3e8, "Q6_K": 1e8}, output_types={"Q6_K": 1e8})
+    out += [spd.generation_time_s([cpu], 512), spd.prompt_time_per_token_s([cpu])]
+    host = HardwareTarget(label="t", ram_bytes=64 * 2**30, cpu_bandwidth_gbps=40.0, cpu_tflops=0.5, cpu_cores=8)
+    for model, quant, gpu, ctx in (("llama-3-8b", "Q4_K_M", "RTX 3090", 4096), ("llama-3-70b", "Q4_K_M", "RTX 4090", 2048), ("qwen2.5-0.5b", "Q8_0", None, 1024)):
+        hw = apply_what_if(host, gpu=gpu) if gpu else host
+        inputs = speed_inputs(get_model(model), parse_quant(quant), EstimateSettings(context=ctx), hw)
+        assert inputs is not None
+        out += [inputs.generation_time_s(), inputs.prompt_time_per_token_s()]
+    return out
+
+
+# What the speed formulas give for _fingerprint(), per SPEED_MODEL_VERSION. A change to the formulas,
+# BACKENDS, CPU_KERNELS or fit.speed_inputs that moves these numbers must bump SPEED_MODEL_VERSION
+# (calibrations solved under the old formulas are then ignored) and add its numbers here.
+_PINNED: dict[str, list[float]] = {
+    "2026-12-02": [
+        0.008920334196768187,
+        0.0002993826378929021,
+        0.03712269651960841,
+        0.0036397652903051737,
+        0.010155746056318396,
+        0.0006753019815418024,
+        0.01571527683597487,
+        0.0019441131255301103,
+        0.018610797370130265,
+        0.0022155295801526715,
+        0.012204877545379899,
+        0.03592301575385506,
+        0.008705575032967415,
+        0.00036414123646495613,
+        0.5703506005581128,
+        0.002647824507003699,
+        0.0169883576983878,
+        0.0017516511882783882,
+    ],
+}
+
+
+def test_speed_results_are_pinned_to_the_model_version() -> None:
+    got = _fingerprint()
+    assert spd.SPEED_MODEL_VERSION in _PINNED, f"new SPEED_MODEL_VERSION: record its results: {got!r}"
+    assert got == pytest.approx(_PINNED[spd.SPEED_MODEL_VERSION], rel=1e-9), (
+        "the speed formulas' results changed: bump speed.SPEED_MODEL_VERSION and pin the new results"
+    )
