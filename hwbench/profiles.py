@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hwbench.errors import BadInput, ProfileError
 from hwbench.schema import ModelSpec
@@ -84,6 +84,17 @@ class InstanceProfile(BaseModel):
     as_of: str
     source: str
     notes: str | None = None
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _tidy_region(cls, v: Any) -> Any:
+        return tidy_region(v) if isinstance(v, str) else v
+
+
+def tidy_region(text: str | None) -> str | None:
+    """'City, CC, Continent' with the empty parts dropped: ', CN, AS' -> 'CN, AS'; nothing left -> None."""
+    parts = [p.strip() for p in (text or "").split(",")]
+    return ", ".join(p for p in parts if p) or None
 
 
 def _read_yaml(path: Path) -> Any:

@@ -73,6 +73,13 @@ def pos(v: str | None) -> float | None:
     return x if x is not None and x > 0 else None
 
 
+def region(v: str | None) -> str | None:
+    """The catalog's region with its empty parts dropped (vast lists ', CN, AS' when the city is unknown)."""
+    from hwbench.profiles import tidy_region
+
+    return tidy_region(v)
+
+
 def gpu_profile_for(hint: str, extra_dir: str | None = None) -> str | None:
     """The gpus.yaml profile name for a catalog spec hint, only when the match is exact."""
     hint = (hint or "").strip()
@@ -129,7 +136,7 @@ def gpu_entry(r: dict[str, str], extra_dir: str | None = None) -> dict[str, Any]
         "arch": None,
         "price_usd_per_hour": pos(r.get("price_usd_per_hour")),
         "spot_usd_per_hour": pos(r.get("spot_price_usd_per_hour")),
-        "region": (r.get("region") or "").strip() or None,
+        "region": region(r.get("region")),
         "as_of": AS_OF,
         "source": r["catalog_source"].strip(),
         "notes": "; ".join(notes) or None,
@@ -149,7 +156,7 @@ def cpu_entry(r: dict[str, str]) -> dict[str, Any]:
         "arch": (r.get("arch") or "").strip() or None,
         "price_usd_per_hour": pos(r.get("price_usd_per_hour")),
         "spot_usd_per_hour": pos(r.get("spot_price_usd_per_hour")),
-        "region": (r.get("region") or "").strip() or None,
+        "region": region(r.get("region")),
         "as_of": AS_OF,
         "source": r["catalog_source"].strip(),
         "notes": "; ".join(notes) or None,
