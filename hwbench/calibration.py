@@ -31,17 +31,16 @@ class Calibration(BaseModel):
 
 
 def speed_model_id() -> str:
-    """Identifies the speed formulas in force: a hash of hwbench/estimate/speed.py.
+    """Identifies the speed formulas in force: hwbench/estimate/speed.py's SPEED_MODEL_VERSION.
 
     Calibrated figures are back-solved through those formulas (the peak at which the estimator
     reproduces a measurement), so a calibration made under other formulas would mislead: it is
-    ignored, and the next bench makes a new one.
+    ignored, and the next bench makes a new one. The version is bumped by hand when the formulas'
+    results change (not when a comment does), so users keep their calibration otherwise.
     """
-    import hashlib
+    from hwbench.estimate.speed import SPEED_MODEL_VERSION
 
-    from hwbench.estimate import speed
-
-    return hashlib.sha256(Path(speed.__file__).read_bytes()).hexdigest()[:16]
+    return SPEED_MODEL_VERSION
 
 
 def calibration_path() -> Path:
