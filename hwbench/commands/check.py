@@ -143,6 +143,9 @@ def check(
         reference_gpus=reference_gpu_targets(profiles_dir),
     )
     est.warnings.extend(host.warnings)
+    from hwbench.estimate.advice import tight_fit_advice
+
+    est.tight_fit = tight_fit_advice(est, resolved.spec, resolved.quant, tensors=resolved.tensors, size_factor=resolved.size_factor)
     if resolved.spec.assumed_from:
         est.notes.insert(0, f"--params alone: layer shape, heads and vocabulary assumed from {resolved.spec.assumed_from}")
     if resolved.spec.context_length and context > resolved.spec.context_length:
