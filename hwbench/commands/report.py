@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from hwbench import assumptions as A
 from hwbench.errors import BadInput
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json"}
@@ -35,7 +36,11 @@ def parse_models(text: str | None) -> list[str] | None:
 )
 @click.option("--models", help="Target models for the recommendation (and extra fit-matrix rows), e.g. 8b,32b,70b,405b or deepseek-v3.")
 @click.option(
-    "--target-tokens-per-s", type=float, default=10.0, show_default=True, help="Generation speed the recommendation must reach; 0 = any."
+    "--target-tokens-per-s",
+    type=float,
+    default=A.TARGET_TOKENS_PER_S,
+    help=f"Generation speed the recommendation must reach; 0 = any. Default {A.get('target_tokens_per_s').text()} (assumed: about reading "
+    "speed for one person; hwbench/assumptions.py).",
 )
 @click.option(
     "--context", "-c", type=int, default=8192, show_default=True, help="Context length for the fit matrix and the recommendation."
