@@ -187,7 +187,7 @@ def _require(kind: str, n: int, files: list[Path]) -> None:
     """An empty profile set is an error with one line, never an empty list that fails later (min() of nothing)."""
     if n == 0:
         names = ", ".join(str(f) for f in files)
-        raise ProfileError(f"no {kind} profiles: {names} hold no entries; restore the bundled files or reinstall hwbench")
+        raise ProfileError(f"no {kind} profiles: no entries in {names}; restore the bundled files or reinstall hwbench")
 
 
 def _entries(path: Path, section: str) -> list[dict[str, Any]]:

@@ -218,7 +218,7 @@ def missing_md(providers: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with cloud_gpu_instances.csv and cloud_cpu_instances.csv")
-    ap.add_argument("--out", type=Path, default=ROOT / "profiles" / "instances")
+    ap.add_argument("--out", type=Path, default=ROOT / "hwbench" / "data" / "instances")
     a = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     by_provider = build(a.data)
