@@ -8,12 +8,11 @@ is ignored.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from hwbench.atomicio import write_text_atomic
 from hwbench.paths import data_dir
 
 
@@ -74,11 +73,7 @@ def save_calibration(cal: Calibration, path: Path | None = None) -> Path:
     data = old.model_dump() if old else {}
     data.update({k: v for k, v in cal.model_dump().items() if v is not None})
     data["speed_model"] = speed_model_id()
-    fd, tmp = tempfile.mkstemp(prefix=".calibration.", dir=p.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, p)
-    return p
+    return write_text_atomic(p, json.dumps(data, indent=2))
 
 
 def from_record(data: dict | None) -> Calibration | None:  # type: ignore[type-arg]
