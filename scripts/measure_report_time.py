@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = a.results or [FIXTURES / n for n in DEFAULT]
 
     from hwbench.compare import compare_records
-    from hwbench.report.html import build_report, render_compare_html
+    from hwbench.report.compare_page import render_compare_html
+    from hwbench.report.html import build_report
     from hwbench.report.records import load_records
 
     with tempfile.TemporaryDirectory() as tmp:

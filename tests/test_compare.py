@@ -13,7 +13,7 @@ import pytest
 from hwbench.cli import main
 from hwbench.compare import compare_records, comparison_rows, parse_prices
 from hwbench.errors import BadInput
-from hwbench.report.html import render_compare_html
+from hwbench.report.compare_page import render_compare_html
 from hwbench.report.records import load_records
 
 RECORDS = Path(__file__).resolve().parent / "fixtures" / "records"

@@ -51,9 +51,10 @@ def compare(
         loaded = [LoadedRecord(lr.path, redact_record(lr.record), lr.label) for lr in loaded]
     cmp = compare_records(loaded, errors, prices=price_map, extra_dir=profiles_dir)
     if output:
-        from hwbench.report.html import render_compare_html, write_html
+        from hwbench.report.compare_page import render_compare_html
+        from hwbench.report.writers import write_output
 
-        write_html(output, render_compare_html(cmp, redacted=not no_redact))
+        write_output(output, render_compare_html(cmp, redacted=not no_redact))
         click.echo(f"comparison page written to {output}", err=True)
     if as_json:
         click.echo(json.dumps(cmp.model_dump(mode="json"), indent=2))

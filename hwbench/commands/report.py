@@ -92,25 +92,27 @@ def report(
     if fmt != "html":
         from hwbench.report.records import LoadedRecord
         from hwbench.report.redact import redact_record
-        from hwbench.report.writers import write_results
+        from hwbench.report.writers import write_output, write_results
 
         if not loaded:
             raise BadInput(f"-o {output}: .{fmt} output holds benchmark results; give result files")
         recs = loaded if no_redact else [LoadedRecord(lr.path, redact_record(lr.record), lr.label) for lr in loaded]
-        from hwbench.report.html import write_html
-
-        write_html(output, write_results(recs, fmt))
+        write_output(output, write_results(recs, fmt))
         click.echo(str(output))
         return
 
-    from hwbench.report.html import build_report, detected_host, write_html
+    from hwbench.report.html import THIS_MACHINE_ORIGIN, build_report
     from hwbench.report.matrix import DEFAULT_MATRIX_MODELS
+    from hwbench.report.writers import write_output
 
     host = hardware = None
     origin = None
     if this_machine:
-        host, hardware = detected_host()
-        origin = "This machine, detected now (quick detection)."
+        from hwbench.machine import this_machine as detect_this_machine
+
+        here = detect_this_machine(profiles_dir, tolerate_detection_failure=True)
+        host, hardware = here.host, here.target
+        origin = THIS_MACHINE_ORIGIN
     matrix_models = list(DEFAULT_MATRIX_MODELS)
     for m in model_list or []:
         if m.lower() not in [x.lower() for x in matrix_models]:
@@ -128,6 +130,6 @@ def report(
         redact=not no_redact,
         extra_dir=profiles_dir,
     )
-    path = write_html(output, html)
+    path = write_output(output, html)
     click.echo(str(path))
     click.echo(f"report written in {time.perf_counter() - t0:.2f} s ({len(html) / 1024:.0f} KiB)", err=True)

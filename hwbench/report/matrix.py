@@ -66,21 +66,11 @@ def _runs(r: ResolvedModel, quant, hw: HardwareTarget, context: int) -> bool:  #
 
 
 def longest_context(r: ResolvedModel, quant, hw: HardwareTarget, top: int) -> int | None:  # type: ignore[no-untyped-def]
-    """Largest context (multiple of 256, at most ``top``) at which the model still runs on ``hw``."""
-    if not _runs(r, quant, hw, min(256, top)):
-        return None
-    if _runs(r, quant, hw, top):
-        return top
-    lo, hi = 256, top
-    while hi - lo > 256:
-        mid = ((lo + hi) // 2) // 256 * 256
-        if mid <= lo:
-            break
-        if _runs(r, quant, hw, mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    """Largest context (multiple of 256, at most ``top``) at which the model still runs on ``hw``
+    (the estimator's own search, :func:`hwbench.estimate.fit.max_context`)."""
+    from hwbench.estimate.fit import max_context
+
+    return max_context(lambda c: _runs(r, quant, hw, c), top)
 
 
 def fit_matrix(

@@ -175,6 +175,12 @@ configurations that hold it fully. <b>Prices as of {{ prices_as_of }}</b> (insta
 <ul>
 {% for a in method.assumptions %}<li>{{ a }}</li>{% endfor %}
 </ul>
+<p>Figures assumed wherever nothing was detected, measured or looked up (one table in hwbench, <code>hwbench/assumptions.py</code>):</p>
+<table class="small">
+<tr><th>assumption</th><th class="num">value</th><th>why</th><th>source</th></tr>
+{% for a in method.assumed %}<tr><td class="mono">{{ a.key }}</td><td class="num">{{ a.value }}</td><td>{{ a.why }}</td><td>{{ a.source }}</td></tr>
+{% endfor %}
+</table>
 <h3>Profiles: sources and dates</h3>
 <ul>
 {% for s in method.sources %}<li>{{ s }}</li>{% endfor %}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 from hwbench.report.records import LoadedRecord
@@ -139,3 +140,13 @@ def write_results(records: list[LoadedRecord], fmt: str) -> str:
     if fmt == "md":
         return to_markdown(rows, COLUMNS)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def write_output(path: str | Path, text: str) -> Path:
+    """Write a report, comparison page or results file: atomically, replacing an older one.
+
+    The usual file mode (0666 less the umask), not a temp file's private 0600: a report is for sharing.
+    """
+    from hwbench.atomicio import write_text_atomic
+
+    return write_text_atomic(path, text, overwrite=True, mode=0o666)

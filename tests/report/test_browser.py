@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from hwbench.compare import compare_records
-from hwbench.report.html import build_report, render_compare_html, write_html
+from hwbench.report.compare_page import render_compare_html
+from hwbench.report.html import build_report
 from hwbench.report.records import load_records
+from hwbench.report.writers import write_output
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,9 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def pages(tmp_path_factory: pytest.TempPathFactory, fx) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("pages")
     ok, errors = load_records(fx.record_paths(*fx.GOOD, fx.HOSTILE, *fx.BAD))
-    report = write_html(d / "report.html", build_report(ok, errors, recommend_models=["8b", "70b"]))
+    report = write_output(d / "report.html", build_report(ok, errors, recommend_models=["8b", "70b"]))
     cmp = compare_records(ok, errors, prices={"workstation-3090": 0.25})
-    compare = write_html(d / "compare.html", render_compare_html(cmp))
+    compare = write_output(d / "compare.html", render_compare_html(cmp))
     return {"report": report, "compare": compare}
 
 

@@ -78,11 +78,41 @@ def test_recommendation_has_prices_dates_and_no_invented_purchase_price(rendered
 def test_method_section_formulas_sources_versions(rendered):
     html = rendered["html"]
     method = html[html.index("5. How these numbers were obtained") :]
-    assert "Generation tokens/s = 1 / sum over devices" in method
     assert "USD per million generated tokens" in method
     assert "SkyPilot" in method and "TechPowerUp" in method and "as of 2026-11-29" in method
     assert "meta-llama/Llama-3.1-8B config.json" in method
     assert "llama.cpp 0.3.16" in method and "matplotlib" in method and "jinja2" in method
+
+
+def test_formulas_are_the_speed_codes_own_words(rendered):
+    """The Formulas section prints what the estimator says it computes, not a copy of its own."""
+    from markupsafe import escape
+
+    from hwbench.estimate.speed import formula_lines
+
+    html = rendered["html"]
+    formulas = html[html.index("<h3>Formulas</h3>") : html.index("<h3>Assumptions</h3>")]
+    lines = formula_lines()
+    assert len(lines) >= 2
+    for line in lines:
+        assert f"<li>{escape(line)}</li>" in formulas, line
+
+
+def test_assumptions_section_lists_the_one_table(rendered):
+    from markupsafe import escape
+
+    from hwbench.assumptions import table
+
+    html = rendered["html"]
+    section = html[html.index("<h3>Assumptions</h3>") : html.index("<h3>Profiles: sources and dates</h3>")]
+    rows = table()
+    assert any(a.key == "target_tokens_per_s" for a in rows)
+    for a in rows:
+        row = (
+            f'<tr><td class="mono">{escape(a.key)}</td><td class="num">{escape(a.text())}</td>'
+            f"<td>{escape(a.why)}</td><td>{escape(a.source)}</td></tr>"
+        )
+        assert row in section, a.key
 
 
 def test_no_script_and_outside_text_escaped(rendered, fx):
@@ -194,3 +224,64 @@ def test_cli_report_all_files_bad_is_exit_2(tmp_path: Path, capsys, fx):
     rc, _, err = run(capsys, "report", *map(str, fx.record_paths(*fx.BAD)), "-o", str(tmp_path / "x.html"))
     assert rc == 2 and "none of the 3 result file(s) could be read" in err.splitlines()[-1]
     assert not (tmp_path / "x.html").exists()
+
+
+USER_GPU_YAML = """\
+gpus:
+- name: Acme Quasar Q9000
+  vendor: Acme
+  memory_gib: 48
+  bandwidth_gbps: 1234
+  fp16_tflops: 150
+  backend: vulkan
+  form: workstation
+  source: my own spec sheet
+  as_of: '2026-12-01'
+"""
+
+
+def _matrix_row(html: str, label: str) -> str:
+    start = html.index(f"<b>{label}</b>", html.index('<table class="matrix">'))
+    return html[start : html.index("</tr>", start)]
+
+
+def _gen_texts(row) -> list[str]:  # type: ignore[no-untyped-def]
+    return [("-" if c.gen_tokens_per_s is None else f"{c.gen_tokens_per_s:,.0f}" if c.gen_tokens_per_s >= 100 else f"{c.gen_tokens_per_s:.1f}") for c in row.cells]
+
+
+@pytest.mark.parametrize("with_record", [True, False])
+def test_cli_report_this_machine_uses_the_users_gpu_profile(tmp_path: Path, capsys, monkeypatch, fx, with_record: bool):
+    """`report [RESULT --this-machine] --profiles-dir D`: a GPU only the user's profile knows is estimated
+    with that profile's bandwidth (not an assumed figure), and the inventory names the profile."""
+    import hwbench.detect
+    from hwbench.hardware import target_from_host
+    from hwbench.machine import minimal_host
+    from hwbench.report.matrix import fit_matrix
+    from hwbench.schema import GpuInfo
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "gpus.yaml").write_text(USER_GPU_YAML, encoding="utf-8")
+    host = minimal_host()
+    host.memory.total_bytes = host.memory.effective_bytes = 64 * 2**30
+    host.gpus = [GpuInfo(index=0, vendor="Acme", name="Acme Quasar Q9000", backend="vulkan", memory_total_bytes=48 * 2**30)]
+    monkeypatch.setattr(hwbench.detect, "detect_all", lambda *a, **k: host.model_copy(deep=True))
+
+    out_file = tmp_path / "me.html"
+    # with a record, --this-machine: this inventory, not the record's; without one, this machine anyway
+    args = [str(fx.record_paths("workstation-3090.json")[0]), "--this-machine"] if with_record else []
+    rc, _, err = run(capsys, "report", *args, "-o", str(out_file), "--models", "8b", "--profiles-dir", str(profiles))
+    assert rc == 0, err
+    html = out_file.read_text()
+    assert "This machine, detected now" in html and "AMD Ryzen 9 5950X" not in html.split("<h2 id=\"fit\">")[0]
+    assert "Acme Quasar Q9000 (1234.0 GB/s; as of 2026-12-01)" in html
+    assert "no spec profile matches this name" not in html  # the estimate had the profile
+
+    with_profile = fit_matrix(["8b"], target_from_host(host, None, str(profiles)))[0]
+    without = fit_matrix(["8b"], target_from_host(host, None, None))[0]
+    assert _gen_texts(with_profile) != _gen_texts(without)  # the profile changes the numbers: this test can tell
+    row = _matrix_row(html, "8b")
+    cells = row.split("<td class=\"v-")[1:]
+    assert len(cells) == len(with_profile.cells)
+    for cell, text in zip(cells, _gen_texts(with_profile), strict=True):
+        assert (f"<br>{text} tok/s" in cell) if text != "-" else ("tok/s" not in cell), (cell, text)

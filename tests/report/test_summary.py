@@ -1,7 +1,7 @@
 """The report's 'In short' lines: the best quant that meets the target, else the fastest that runs."""
 
-from hwbench.report.html import summary_lines
 from hwbench.report.matrix import MatrixCell, MatrixRow
+from hwbench.report.views import summary_lines
 
 
 def row(cells):
