@@ -8,10 +8,10 @@ import platform
 import secrets
 import statistics
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hwbench.atomicio import write_text_atomic
 from hwbench.errors import BenchError
 from hwbench.schema import BenchResult, HostInfo, RunRecord
 
@@ -111,25 +111,10 @@ def write_record(rec: RunRecord, out_dir: Path | None = None) -> Path:
     text = rec.model_dump_json(indent=2)
     for attempt in range(5):
         name = rec.run_id if attempt == 0 else f"{rec.run_id}-{secrets.token_hex(2)}"
-        final = d / f"{name}.json"
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=d)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(tmp, final)  # fails if `final` exists: never overwrite
-            except FileExistsError:
-                continue
-            except OSError:
-                if final.exists():
-                    continue
-                os.replace(tmp, final)
-            return final
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            return write_text_atomic(d / f"{name}.json", text, overwrite=False)
+        except FileExistsError:
+            continue
     raise BenchError(f"could not find a free file name for run {rec.run_id} in {d}")
 
 
