@@ -106,15 +106,11 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     from hwbench.arch import model_tensors
-    from hwbench.bench.orchestrate import default_model_spec
+    from hwbench.bench.options import BenchOptions
     from hwbench.bench.synth import write_synthetic
-    from hwbench.profiles import get_model
+    from hwbench.bench.target import resolve_target
 
-    spec = get_model(a.model) if a.model else default_model_spec()
-    if a.params:
-        from hwbench.bench.orchestrate import spec_for_params
-
-        spec, _ = spec_for_params(a.params)
+    spec = resolve_target(BenchOptions(model=a.model, params=a.params, quant=a.quant)).spec  # the shape `bench` writes
     sm = write_synthetic(spec, a.quant)
     path = str(sm.path)
     print(

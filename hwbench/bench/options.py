@@ -17,6 +17,26 @@ from hwbench.schema import ModelSpec
 DEFAULT_MODEL = "hwbench-small"
 
 
+def default_model_spec() -> ModelSpec:
+    """The synthetic model `hwbench bench` measures when given no model (about 0.85B, llama-shaped, 32k vocab)."""
+    from hwbench.arch import count_params
+
+    spec = ModelSpec(
+        name=DEFAULT_MODEL,
+        arch="llama",
+        params=0,
+        n_layer=16,
+        n_embd=2048,
+        n_head=32,
+        n_head_kv=8,
+        n_ff=5632,
+        vocab=32000,
+        context_length=8192,
+        source="hwbench built-in small benchmark shape",
+    )
+    return spec.model_copy(update={"params": count_params(spec)})
+
+
 def default_threads() -> int:
     try:
         n = len(os.sched_getaffinity(0))
@@ -67,7 +87,8 @@ class BenchOptions:
     gguf: Path | None = None
     model: str | None = None
     params: str | None = None
-    quant: str = "Q4_K_M"
+    quant: str | None = None  # None: the GGUF file's own type, or resolve.DEFAULT_QUANT
+    profiles_dir: str | None = None  # the user's own profile files (models for --model, GPUs for this machine)
     spec: ModelSpec | None = None  # programmatic: benchmark a synthetic model of this exact shape
     layers: int | None = None  # slice mode: K layers of the model, extrapolated
     force: bool = False

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-import os
-import platform
 import secrets
 import statistics
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hwbench.atomicio import write_text_atomic
 from hwbench.errors import BenchError
+from hwbench.machine import minimal_host  # noqa: F401 - its home is hwbench.machine; records made without detection use it
 from hwbench.schema import BenchResult, HostInfo, RunRecord
 
 
@@ -51,41 +49,6 @@ def hwbench_version() -> str:
         return str(__version__)
     except Exception:  # noqa: BLE001
         return "0+unknown"
-
-
-def minimal_host() -> HostInfo:
-    import socket
-
-    from hwbench.schema import CpuInfo, MemoryInfo
-
-    total = None
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        pass
-    return HostInfo(
-        hwbench_version=hwbench_version(),
-        detected_at=datetime.now(UTC).isoformat(),
-        hostname=socket.gethostname(),
-        os=platform.platform(),
-        kernel=platform.release(),
-        python=sys.version.split()[0],
-        cpu=CpuInfo(model=platform.processor() or None, arch=platform.machine(), logical_cores=os.cpu_count()),
-        memory=MemoryInfo(total_bytes=total, effective_bytes=total),
-        warnings=["full hardware detection unavailable; minimal host info recorded"],
-    )
-
-
-def host_info() -> HostInfo:
-    """This machine's inventory (quick detection); a minimal one if detection is unavailable."""
-    try:
-        from hwbench.detect import detect_all
-
-        return detect_all(quick=True)  # type: ignore[call-arg]
-    except Exception as e:  # noqa: BLE001 - detection must never stop a benchmark
-        h = minimal_host()
-        h.warnings.append(f"detection failed: {type(e).__name__}: {e}")
-        return h
 
 
 def new_record(host: HostInfo, **fields: object) -> RunRecord:

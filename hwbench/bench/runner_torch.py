@@ -1,6 +1,6 @@
-"""``--micro``: hardware microbenchmarks and a PyTorch decode benchmark (torch imported lazily).
+"""``--micro``, child side: hardware microbenchmarks and a PyTorch decode benchmark (torch imported lazily).
 
-Child side (:func:`run_torch_job`, in ``hwbench.bench.child``):
+:func:`run_torch_job` runs in ``hwbench.bench.child``:
 
 - memory bandwidth on the CPU, all cores: ``membw_read_cpu`` (sum of a large fp32 tensor) and
   ``membw_copy_cpu`` (copy, read + write bytes counted, as STREAM does), GB/s;
@@ -10,24 +10,18 @@ Child side (:func:`run_torch_job`, in ``hwbench.bench.child``):
   shape (batch 1, KV cache, greedy argmax), fp32 on the CPU and bf16 on a GPU; when the full model
   would not fit the time budget/memory, a slice of its layers is run and extrapolated.
 
-Parent side: :func:`run_torch_part` runs the jobs in child processes and adds
-:class:`BenchResult` records (backend ``torch``).
+The parent side, :func:`hwbench.bench.torch_part.run_torch_part`, runs the jobs in child processes
+and turns their events into results; neither side imports the other.
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
-from hwbench.schema import BenchResult, HardwareTarget, ModelSpec, RunRecord
-
 Emit = Callable[..., None]
-
-
-# ------------------------------------------------------------------ child side
 
 
 def _devices(torch: Any) -> list[str]:
@@ -239,84 +233,3 @@ def run_torch_job(job: dict[str, Any], emit: Emit) -> None:
         spec = job["spec"]
         max_bytes = int(job.get("max_bytes") or (2 * 2**30 if dev == "cpu" else 8 * 2**30))
         torch_decode(torch, emit, spec, dev, dtype, int(job.get("n_gen", 32)), reps, max_bytes)
-
-
-# ------------------------------------------------------------------ parent side
-
-
-def run_torch_part(opts: Any, record: RunRecord, spec: ModelSpec | None, hw: HardwareTarget) -> None:
-    from hwbench.bench.isolation import run_child
-    from hwbench.bench.orchestrate import default_model_spec
-
-    threads = opts.threads[0] if opts.threads else None
-    jobs: list[dict[str, Any]] = [{"kind": "torch_micro", "threads": threads, "reps": opts.reps}]
-    if opts.torch_decode:
-        s = spec or default_model_spec()
-        jobs.append({"kind": "torch_decode", "threads": threads, "reps": opts.reps, "spec": s.model_dump(), "n_gen": 32})
-    for job in jobs:
-        if opts.debug:
-            job["debug"] = opts.debug
-        events: list[dict[str, Any]] = []
-
-        def on_event(ev: dict[str, Any], events: list[dict[str, Any]] = events) -> None:
-            events.append(ev)
-            if ev.get("event") == "phase" and opts.progress:
-                opts.progress(f"[torch] {ev.get('phase')}")
-            if ev.get("event") == "devices":
-                record.torch_version = ev.get("torch_version")
-
-        out = run_child(job, timeout_s=opts.timeout_s, on_event=on_event)
-        for ev in events:
-            if ev.get("event") == "micro":
-                record.results.append(
-                    BenchResult(
-                        test=ev["test"],
-                        backend="torch",
-                        device=ev["device"],
-                        threads=threads,
-                        samples_ns=ev["samples_ns"],
-                        value=ev["value"],
-                        unit=ev["unit"],
-                        settings=ev.get("settings", {}),
-                    )
-                )
-            elif ev.get("event") == "micro_error":
-                record.results.append(BenchResult(test=ev["test"], backend="torch", device=ev["device"], error=ev["message"]))
-            elif ev.get("event") == "decode_done":
-                record.results.append(_decode_result(ev, threads))
-        if out.error:
-            record.partial = True
-            record.error = record.error or out.error
-            name = "torch_micro" if job["kind"] == "torch_micro" else "torch_decode"
-            samples = [int(e["ns"]) for e in events if e.get("event") == "sample"]
-            if job["kind"] == "torch_decode" and not any(e.get("event") == "decode_done" for e in events):
-                record.results.append(BenchResult(test=name, backend="torch", samples_ns=samples, error=out.error, threads=threads))
-            elif job["kind"] == "torch_micro":
-                record.results.append(BenchResult(test=name, backend="torch", error=out.error, threads=threads))
-            if out.interrupted:
-                break
-
-
-def _decode_result(ev: dict[str, Any], threads: int | None) -> BenchResult:
-    k, n, f = ev["layers_run"], ev["total_layers"], float(ev["factor"])
-    raw = [int(x) for x in ev["samples_ns"]]
-    samples = [int(round(x * f)) for x in raw]
-    ts = [ev["n_gen"] * 1e9 / x for x in samples if x > 0]
-    mean = statistics.fmean(ts) if ts else None
-    sd = statistics.stdev(ts) if len(ts) > 1 else (0.0 if ts else None)
-    settings: dict[str, Any] = {"dtype": ev["dtype"], "batch": 1}
-    if k < n:
-        settings.update(slice_samples_ns=raw, extrapolation_factor=round(f, 6), extrapolation=f"extrapolated from {k} of {n} layers")
-    return BenchResult(
-        test=ev["test"],
-        backend="torch",
-        device=ev["device"],
-        n_gen=ev["n_gen"],
-        threads=threads,
-        tokens_per_s=round(mean, 3) if mean is not None else None,
-        stddev_tokens_per_s=round(sd, 3) if sd is not None else None,
-        samples_ns=samples,
-        extrapolated_from_layers=k if k < n else None,
-        total_layers=n if k < n else None,
-        settings=settings,
-    )

@@ -31,7 +31,7 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 @click.option("--gguf", type=click.Path(dir_okay=False, path_type=Path), help="Benchmark this GGUF file.")
 @click.option("--model", help="Benchmark a synthetic model of this known architecture (e.g. llama-3.1-8b).")
 @click.option("--params", help="Benchmark a synthetic model of about this size (e.g. 8b, 70b, 8x7b).")
-@click.option("--quant", default="Q4_K_M", show_default=True, help="GGUF type of the synthetic model.")
+@click.option("--quant", help="GGUF type of the synthetic model (default Q4_K_M); with --gguf, must match the file.")
 @click.option("--layers", type=int, help="Slice mode: run only K layers of the model and extrapolate to full depth.")
 @click.option("--force", is_flag=True, help="Run even when the estimator says it will not fit.")
 @click.option("--threads", "-t", help="CPU threads; comma-separated values sweep (default: all usable cores).")
@@ -49,13 +49,16 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 )
 @click.option("--micro-only", is_flag=True, help="Run only the PyTorch microbenchmarks.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results directory (default: the user data dir).")
+@click.option(
+    "--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (models, GPUs)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results record as JSON on stdout.")
 @click.option("--timeout", "timeout_s", default=1800.0, show_default=True, type=float, help="Seconds allowed per child process.")
 def bench(
     gguf: Path | None,
     model: str | None,
     params: str | None,
-    quant: str,
+    quant: str | None,
     layers: int | None,
     force: bool,
     threads: str | None,
@@ -71,6 +74,7 @@ def bench(
     micro: bool,
     micro_only: bool,
     out: Path | None,
+    profiles_dir: str | None,
     as_json: bool,
     timeout_s: float,
 ) -> None:
@@ -112,6 +116,7 @@ def bench(
         model=model,
         params=params,
         quant=quant,
+        profiles_dir=profiles_dir,
         layers=layers,
         force=force,
         threads=parse_int_list(threads, "--threads", 1) if threads is not None else [default_threads()],

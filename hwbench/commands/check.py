@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from hwbench.errors import BadInput
 from hwbench.quant import accepted_quants_text
+
+if TYPE_CHECKING:
+    from hwbench.schema import HardwareTarget, HostInfo
 
 REFERENCE_GPUS = ["RTX 4090", "RTX 3090", "A100 PCIe 80 GB", "H100 SXM5 80 GB"]
 
@@ -38,22 +42,21 @@ def build_target(
     ram: str | None,
     cpu_bandwidth: str | None,
     profiles_dir: str | None,
-):  # type: ignore[no-untyped-def]
-    """This machine (quick detection + calibration), then what-if overrides."""
-    from hwbench.calibration import load_calibration, machine_key
-    from hwbench.detect import detect_all
-    from hwbench.hardware import apply_what_if, target_from_host
+) -> tuple[HostInfo, HardwareTarget]:
+    """This machine (quick detection + calibration, see :func:`hwbench.machine.this_machine`), then what-if overrides."""
+    from hwbench.hardware import apply_what_if
+    from hwbench.machine import this_machine
     from hwbench.units import parse_bandwidth_gbps, parse_bytes
 
     ram_b = parse_bytes(ram, "--ram") if ram is not None else None
     bw = parse_bandwidth_gbps(cpu_bandwidth) if cpu_bandwidth is not None else None
     if gpus is not None and gpus < 1:
         raise BadInput(f"--gpus {gpus} must be at least 1")
-    host = detect_all(quick=True, include_gpus=not (gpu or no_gpu))
-    cal = load_calibration(machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes))
-    target = target_from_host(host, cal, profiles_dir)
-    target = apply_what_if(target, gpu=gpu, gpus=gpus, ram_bytes=ram_b, cpu_bandwidth_gbps=bw, no_gpu=no_gpu, extra_dir=profiles_dir)
-    return host, target
+    machine = this_machine(profiles_dir, include_gpus=not (gpu or no_gpu))
+    target = apply_what_if(
+        machine.target, gpu=gpu, gpus=gpus, ram_bytes=ram_b, cpu_bandwidth_gbps=bw, no_gpu=no_gpu, extra_dir=profiles_dir
+    )
+    return machine.host, target
 
 
 def reference_gpu_targets(profiles_dir: str | None):  # type: ignore[no-untyped-def]
@@ -146,8 +149,7 @@ def check(
     from hwbench.estimate.advice import tight_fit_advice
 
     est.tight_fit = tight_fit_advice(est, resolved.spec, resolved.quant, tensors=resolved.tensors, size_factor=resolved.size_factor)
-    if resolved.spec.assumed_from:
-        est.notes.insert(0, f"--params alone: layer shape, heads and vocabulary assumed from {resolved.spec.assumed_from}")
+    est.notes[:0] = resolved.notes  # what the resolver assumed (a borrowed shape, its depth), first
     if resolved.spec.context_length and context > resolved.spec.context_length:
         est.warnings.append(f"--context {context} is beyond the model's trained context ({resolved.spec.context_length})")
     if as_json:

@@ -10,6 +10,7 @@ from hwbench.arch import model_tensors
 from hwbench.bench import records
 from hwbench.bench.slicing import extrapolate, extrapolation_factors
 from hwbench.bench.synth import synth_tensors, tiny_spec
+from hwbench.machine import minimal_host
 from hwbench.schema import BenchResult, RunRecord
 
 
@@ -30,7 +31,7 @@ def test_prediction_error_sign() -> None:
 
 
 def _record() -> RunRecord:
-    rec = records.new_record(records.minimal_host())
+    rec = records.new_record(minimal_host())
     rec.results.append(BenchResult(test="tg128", n_gen=128, tokens_per_s=10.0, stddev_tokens_per_s=0.1, samples_ns=[1, 2]))
     return rec
 

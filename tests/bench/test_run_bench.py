@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from hwbench.bench import run_bench
-from hwbench.bench.records import minimal_host, read_record
+from hwbench.bench.records import read_record
 from hwbench.bench.synth import tiny_spec
 from hwbench.errors import BenchError
+from hwbench.machine import minimal_host
 from hwbench.schema import RunRecord
 
 pytestmark = pytest.mark.slow

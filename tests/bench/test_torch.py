@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hwbench.bench.isolation import run_child
-from hwbench.bench.runner_torch import _decode_result
 from hwbench.bench.synth import tiny_spec
+from hwbench.bench.torch_part import decode_result
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def test_torch_decode_slice_extrapolated() -> None:
     assert out.ok, out.error
     done = next(e for e in out.events if e["event"] == "decode_done")
     assert done["layers_run"] < 6 and done["factor"] > 1
-    r = _decode_result(done, 2)
+    r = decode_result(done, 2)
     assert r.backend == "torch" and r.test == "torch_tg4_fp32_cpu"
     assert r.extrapolated_from_layers == done["layers_run"] and r.total_layers == 6
     assert len(r.samples_ns) == 2 and r.tokens_per_s and r.tokens_per_s > 0

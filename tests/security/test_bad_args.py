@@ -224,7 +224,7 @@ def _no_real_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
     if command_exists("bench"):
         monkeypatch.setattr("hwbench.bench.isolation.run_child", refuse)
         monkeypatch.setattr("hwbench.bench.synth.write_synthetic", refuse)
-        monkeypatch.setattr("hwbench.bench.runner_torch.run_torch_part", refuse)
+        monkeypatch.setattr("hwbench.bench.torch_part.run_torch_part", refuse)
 
 
 def _fill(args: list[str], files: dict[str, str]) -> list[str]:

@@ -17,6 +17,7 @@ from tests_helpers_cli import command_exists, error_lines, run_cli
 from tests_helpers_gguf import write_tiny
 
 from hwbench.bench.records import minimal_host, new_record, write_record
+from hwbench.machine import Machine
 from hwbench.schema import HardwareTarget
 
 
@@ -149,8 +150,7 @@ def test_writes_only_to_its_dirs_and_given_paths(tmp_path: Path, record: Path) -
 def tiny_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """This machine as the bench sees it: 2 MiB of RAM, so even the tiny GGUF does not fit."""
     hw = HardwareTarget(label="tiny", ram_bytes=2 * 2**20, cpu_bandwidth_gbps=20.0, cpu_tflops=0.5, cpu_cores=2)
-    monkeypatch.setattr("hwbench.bench.orchestrate.hardware_target", lambda host: (hw, None))
-    monkeypatch.setattr("hwbench.bench.records.host_info", minimal_host)
+    monkeypatch.setattr("hwbench.bench.orchestrate.this_machine", lambda *a, **k: Machine(minimal_host(), hw, None))
 
 
 def test_bench_refuses_a_model_that_does_not_fit(tiny_machine: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
