@@ -313,11 +313,10 @@ def prompt_time_per_token_s(
     *,
     cpu_offloaded_weight_bytes: int = 0,
     ubatch: int = 512,
-    pcie_gbps: float | None = None,
     backends: Mapping[str, BackendConstants] | None = None,
 ) -> float:
-    """Seconds per prompt token (module doc). ``pcie_gbps``: host-to-GPU copy rate (None: assumed,
-    hwbench/assumptions.py); ``backends``: see backend_constants."""
+    """Seconds per prompt token (module doc); the host-to-GPU copy rate is assumed (hwbench/assumptions.py,
+    pcie_gbps). ``backends``: see backend_constants."""
     t = 0.0
     for sh in shares:
         if sh.flops_per_token <= 0 and sh.attn_flops_per_token <= 0:
@@ -338,8 +337,7 @@ def prompt_time_per_token_s(
             t += sh.attn_flops_per_token * c.attn_bytes_per_flop / (sh.bandwidth_gbps * 1e9)
     if cpu_offloaded_weight_bytes:
         # llama.cpp copies CPU-resident weights to the GPU once per micro-batch for large batches
-        pcie = A.value("pcie_gbps") if pcie_gbps is None else pcie_gbps
-        t += cpu_offloaded_weight_bytes / (pcie * 1e9) / max(1, ubatch)
+        t += cpu_offloaded_weight_bytes / (A.value("pcie_gbps") * 1e9) / max(1, ubatch)
     return t
 
 
