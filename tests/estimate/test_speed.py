@@ -241,3 +241,30 @@ def test_speed_results_are_pinned_to_the_model_version() -> None:
     assert got == pytest.approx(_PINNED[spd.SPEED_MODEL_VERSION], rel=1e-9), (
         "the speed formulas' results changed: bump speed.SPEED_MODEL_VERSION and pin the new results"
     )
+
+
+def test_speed_inputs_are_what_the_estimate_uses() -> None:
+    # fit.speed_inputs is the public view of the estimator's inputs (scripts/accuracy_speed.py refits on
+    # it): evaluated, it gives the estimate's own tokens/s, for full GPU, partial offload and CPU alike
+    from hwbench.estimate import estimate_fit
+    from hwbench.estimate.fit import speed_inputs
+    from hwbench.hardware import apply_what_if
+    from hwbench.profiles import get_model
+    from hwbench.quant import parse_quant
+    from hwbench.schema import EstimateSettings, HardwareTarget
+
+    host = HardwareTarget(label="t", ram_bytes=64 * 2**30, cpu_bandwidth_gbps=40.0, cpu_tflops=0.5, cpu_cores=8)
+    s = EstimateSettings(context=4096)
+    for model, gpu, verdict in (("llama-3-8b", "RTX 3090", "gpu"), ("llama-3-70b", "RTX 3090", "partial"), ("llama-3-8b", None, "cpu")):
+        hw = apply_what_if(host, gpu=gpu) if gpu else host
+        m, q = get_model(model), parse_quant("Q4_K_M")
+        e = estimate_fit(m, q, s, hw, follow_ups=False)
+        inputs = speed_inputs(m, q, s, hw)
+        assert e.verdict == verdict and inputs is not None and e.speed is not None
+        assert 1 / inputs.generation_time_s() == pytest.approx(e.speed.generation_tokens_per_s, abs=0.006)
+        assert 1 / inputs.prompt_time_per_token_s() == pytest.approx(e.speed.prompt_tokens_per_s, abs=0.006)
+        assert [sh.layers for sh in inputs.generation] == [d["layers"] for d in e.speed.inputs["devices"]]
+        assert (inputs.cpu_offloaded_weight_bytes > 0) == (verdict == "partial")
+    # does not fit: no inputs
+    tiny = host.model_copy(update={"ram_bytes": 2**30})
+    assert speed_inputs(get_model("llama-3-70b"), parse_quant("Q4_K_M"), s, tiny) is None
