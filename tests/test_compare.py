@@ -183,6 +183,15 @@ def test_cli_bad_input(capsys, args, needle):
     assert rc == 2 and needle in err
 
 
+def test_cli_unwritable_page_is_one_line_exit_2(tmp_path: Path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    rc, out, err = run(capsys, "compare", *map(str, paths(*GOOD)), "-o", str(blocker / "cmp.html"))
+    assert rc == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert "cannot write there" in line and "internal error" not in line
+
+
 def test_cli_all_files_bad(capsys):
     rc, _, err = run(capsys, "compare", *map(str, paths(*BAD)))
     assert rc == 2 and "none of the 3 result file(s) could be read" in err.splitlines()[-1]

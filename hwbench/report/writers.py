@@ -146,7 +146,18 @@ def write_output(path: str | Path, text: str) -> Path:
     """Write a report, comparison page or results file: atomically, replacing an older one.
 
     The usual file mode (0666 less the umask), not a temp file's private 0600: a report is for sharing.
+    A path that cannot be written is one line: BadInput (exit 2) for the path itself (no such folder,
+    not a folder, no permission, read-only), HwbenchError (exit 1) for other I/O failures (disk full).
     """
-    from hwbench.atomicio import write_text_atomic
+    import errno
 
-    return write_text_atomic(path, text, overwrite=True, mode=0o666)
+    from hwbench.atomicio import write_text_atomic
+    from hwbench.errors import BadInput, HwbenchError
+
+    try:
+        return write_text_atomic(path, text, overwrite=True, mode=0o666)
+    except OSError as e:
+        why = e.strerror or str(e)
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EROFS):
+            raise BadInput(f"-o {path}: cannot write there: {why}") from None
+        raise HwbenchError(f"-o {path}: writing failed: {why}") from None

@@ -220,6 +220,18 @@ def test_cli_report_bad_input(capsys, args, needle):
     assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("suffix", ["html", "csv"])
+def test_cli_report_unwritable_output_is_one_line_exit_2(tmp_path: Path, capsys, fx, suffix: str):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    target = blocker / f"r.{suffix}"
+    rc, _, err = run(capsys, "report", *map(str, fx.record_paths("workstation-3090.json")), "-o", str(target), "--models", "8b")
+    assert rc == 2, err
+    (line,) = err.strip().splitlines()
+    assert f"-o {target}: cannot write there" in line and "internal error" not in err
+    assert blocker.read_text() == "not a folder"
+
+
 def test_cli_report_all_files_bad_is_exit_2(tmp_path: Path, capsys, fx):
     rc, _, err = run(capsys, "report", *map(str, fx.record_paths(*fx.BAD)), "-o", str(tmp_path / "x.html"))
     assert rc == 2 and "none of the 3 result file(s) could be read" in err.splitlines()[-1]
