@@ -169,3 +169,13 @@ def test_bench_resolves_like_check_without_the_cli() -> None:
     for kw in ({"params": "32b"}, {"params": "8x22b"}, {"model": "mistral-7b", "quant": "q8_0"}):
         t = resolve_target(BenchOptions(**kw))  # type: ignore[arg-type]
         assert t.resolved == resolve_model(**kw)
+
+
+def test_bench_gguf_quant_is_the_files_own(tmp_path: Path, bench_spy) -> None:  # type: ignore[no-untyped-def]
+    from tests_helpers_gguf import write_tiny
+
+    gguf = write_tiny(tmp_path / "m.gguf")
+    t = _bench_target(["--gguf", str(gguf)], tmp_path, bench_spy)
+    assert t.gguf == gguf and t.quant.name == "F16" and t.resolved is not None and t.resolved.source == "gguf"
+    code, _, err = run_cli(["bench", "--gguf", str(gguf), "--quant", "q8_0", "--out", str(tmp_path / "r2")])
+    assert code == 2 and "contradicts the GGUF file" in err
