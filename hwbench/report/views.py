@@ -356,7 +356,7 @@ def recommendation_views(
             buy=True,
             buy_gpus=buy_gpus,
         )
-        assumptions = rec.assumptions
+        assumptions += [a for a in rec.assumptions if a not in assumptions]  # every model's (e.g. a borrowed layer shape)
         rent = [c for c in rec.candidates if c.meets_target][:top]
         as_of |= {c.as_of for c in rent if c.as_of}
         sources |= {c.source for c in rent if c.source}
