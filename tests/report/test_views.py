@@ -101,3 +101,20 @@ def test_matrix_longest_context_is_the_estimators(ram_gib: int) -> None:
     est = estimate_fit(r.spec, r.quant, EstimateSettings(context=2048), hw, tensors=r.tensors, size_factor=r.size_factor)
     assert row.cells[0].max_context == est.max_context["cpu"]
     assert row.cells[0].max_context is not None and 256 < row.cells[0].max_context < 131072  # a real search, not an end point
+
+
+def test_assumptions_of_every_target_model_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_recommend(resolved: Any, settings: Any, **kw: Any) -> Recommendation:
+        return Recommendation(
+            model=resolved.spec.name,
+            params=resolved.spec.params,
+            quant=resolved.quant.name,
+            context=settings.context,
+            model_source=resolved.source,
+            target_tokens_per_s=None,
+            assumptions=["shared", f"shape of {resolved.spec.name}"],
+        )
+
+    monkeypatch.setattr(hwbench.recommend, "recommend", fake_recommend)
+    _, _, _, assumptions = views.recommendation_views(["8b", "70b"], None, 4096, None)
+    assert assumptions == ["shared", "shape of llama-3.1-8b", "shape of llama-3.1-70b"]
