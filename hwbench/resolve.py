@@ -180,3 +180,11 @@ def resolve_model(
         return ResolvedModel(get_model(model, extra_dir), q, "profile")
     assert params is not None
     return _resolve_params(params, active_params, q, extra_dir)
+
+
+def resolve_named(text: str, *, quant: str | None = None, extra_dir: str | None = None) -> ResolvedModel:
+    """A model named in one word, as in ``report --models``: a known profile name, else a size (``--params`` syntax)."""
+    key = text.strip().lower()
+    if key in load_models(extra_dir):
+        return resolve_model(model=key, quant=quant, extra_dir=extra_dir)
+    return resolve_model(params=key, quant=quant, extra_dir=extra_dir)

@@ -179,3 +179,14 @@ def test_bench_gguf_quant_is_the_files_own(tmp_path: Path, bench_spy) -> None:  
     assert t.gguf == gguf and t.quant.name == "F16" and t.resolved is not None and t.resolved.source == "gguf"
     code, _, err = run_cli(["bench", "--gguf", str(gguf), "--quant", "q8_0", "--out", str(tmp_path / "r2")])
     assert code == 2 and "contradicts the GGUF file" in err
+
+
+def test_one_word_names_a_profile_or_a_size() -> None:
+    """`report --models` words: a profile name first, else a size, resolved as check resolves --model / --params."""
+    from hwbench.resolve import resolve_named
+
+    assert resolve_named(" Mixtral-8x7B ") == resolve_model(model="mixtral-8x7b")
+    assert resolve_named("20b", quant="q8_0") == resolve_model(params="20b", quant="q8_0")
+    assert resolve_named("8x22b").spec.params == pytest.approx(141e9, rel=0.03)
+    with pytest.raises(BadInput, match="--params"):
+        resolve_named("no-such-model")

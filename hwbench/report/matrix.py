@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from hwbench.errors import BadInput
-from hwbench.resolve import ResolvedModel, resolve_model
+from hwbench.resolve import ResolvedModel, resolve_model, resolve_named
 from hwbench.schema import EstimateSettings, HardwareTarget
 
 MATRIX_QUANTS = ["Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16"]
@@ -51,11 +51,7 @@ def resolve_size(name: str, extra_dir: str | None = None) -> ResolvedModel:
         raise BadInput("--models: empty model name")
     if key in SIZE_MODELS:
         return resolve_model(model=SIZE_MODELS[key], extra_dir=extra_dir)
-    from hwbench.profiles import load_models
-
-    if key in load_models(extra_dir):
-        return resolve_model(model=key, extra_dir=extra_dir)
-    return resolve_model(params=key, extra_dir=extra_dir)
+    return resolve_named(key, extra_dir=extra_dir)
 
 
 def _runs(r: ResolvedModel, quant, hw: HardwareTarget, context: int) -> bool:  # type: ignore[no-untyped-def]
