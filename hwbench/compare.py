@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from hwbench.cost import USD_PER_MTOK_TEXT, tokens_per_s_per_usd_hour, usd_per_million_tokens
 from hwbench.errors import BadInput
 from hwbench.report.records import LoadedRecord, RecordError
 from hwbench.schema import RunRecord
@@ -35,7 +36,7 @@ CLOUD_PROVIDERS = {
     "linode/akamai": "linode",
 }
 FORMULAS = [
-    "USD per million tokens = USD/hour / (tokens/s x 3600) x 1,000,000 (one stream; generated tokens for generation tests, prompt tokens for prompt tests)",
+    f"{USD_PER_MTOK_TEXT} (one stream; generated tokens for generation tests, prompt tokens for prompt tests)",
     "tokens/s per USD/hour = tokens/s / USD/hour (higher is better value)",
     "Groups: results are ranked only against results with the same model shape (architecture, parameters, layers), quantization, test and backend",
     "tokens/s: mean over repetitions, +/- sample standard deviation, as measured by hwbench bench (llama-bench protocol)",
@@ -264,8 +265,8 @@ def compare_records(
                     stddev=x.stddev_tokens_per_s,
                     repetitions=len(x.samples_ns),
                     usd_per_hour=usd,
-                    usd_per_million_tokens=round(usd / (tps * 3600) * 1e6, 4) if usd else None,
-                    tokens_per_s_per_usd_hour=round(tps / usd, 3) if usd else None,
+                    usd_per_million_tokens=usd_per_million_tokens(usd, tps),
+                    tokens_per_s_per_usd_hour=tokens_per_s_per_usd_hour(usd, tps),
                 )
             )
     for g in groups.values():

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from hwbench import assumptions as A
+from hwbench.cost import USD_PER_MTOK_TEXT, tokens_per_s_per_usd_hour, usd_per_million_tokens
 from hwbench.hardware import assumed_cpu_bandwidth, cpu_bandwidth_rule_text, cpu_peak_tflops, gpu_target_from_profile, unified_memory_note
 from hwbench.profiles import GpuProfile, InstanceProfile, load_gpus, load_instances
 from hwbench.resolve import ResolvedModel
@@ -29,7 +30,7 @@ GiB = 2**30
 # Every figure assumed for hosts the catalogs describe only by vCPUs and RAM, and for machines built
 # around GPUs to buy, comes from the one table: hwbench/assumptions.py.
 
-USD_PER_MTOK_FORMULA = "USD per million generated tokens = USD/hour / (generation tokens/s x 3600) x 1,000,000 (one stream, batch 1)"
+USD_PER_MTOK_FORMULA = f"{USD_PER_MTOK_TEXT}, with the estimated generation tokens/s (one stream, batch 1)"
 UNSUPPORTED_KINDS = {"tpu", "inferentia", "trainium"}
 
 Verdict = Literal["gpu", "partial", "cpu", "none"]
@@ -348,8 +349,8 @@ def recommend(
                 **_fit_fields(fit, target_tokens_per_s),
                 price_kind="spot" if spot else "on-demand",
                 usd_per_hour=price,
-                usd_per_million_tokens=round(price / (gen * 3600) * 1e6, 4) if gen > 0 else None,
-                tokens_per_s_per_usd_hour=round(gen / price, 3) if price else None,
+                usd_per_million_tokens=usd_per_million_tokens(price, gen),
+                tokens_per_s_per_usd_hour=tokens_per_s_per_usd_hour(price, gen),
                 as_of=inst.as_of,
                 source=inst.source,
                 assumptions=assumptions,
