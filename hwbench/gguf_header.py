@@ -230,6 +230,10 @@ _SHAPE_LIMITS: dict[str, tuple[int, int]] = {
     "attention.q_lora_rank": (1, 1 << 20),
     "rope.dimension_count": (1, 1 << 16),
     "attention.sliding_window": (0, 1 << 31),
+    "attention.key_length_mla": (1, 1 << 16),
+    "attention.value_length_mla": (1, 1 << 16),
+    "interleave_moe_layer_step": (0, 4096),
+    "expert_shared_feed_forward_length": (0, 1 << 24),
     "context_length": (1, 1 << 31),
 }
 
@@ -270,6 +274,13 @@ def model_from_gguf(info: GgufInfo) -> ModelSpec:
     if (_get(meta, arch, "expert_used_count", 0, path=info.path) or 0) > n_expert:
         raise BadFile(f"{info.path}: GGUF metadata {arch}.expert_used_count exceeds {arch}.expert_count {n_expert}")
     params = sum(t.n_elements for t in info.tensors)
+    head_dim = _get(meta, arch, "attention.key_length", path=info.path)
+    head_dim_v = _get(meta, arch, "attention.value_length", path=info.path)
+    if arch == "deepseek2" and _get(meta, arch, "attention.key_length_mla", path=info.path):
+        # MLA conversion: key/value_length describe the cached latent, *_mla the per-head attention
+        head_dim = _get(meta, arch, "attention.key_length_mla", path=info.path)
+        head_dim_v = _get(meta, arch, "attention.value_length_mla", path=info.path)
+    swa = _swa_layout(meta, arch, info.path)
     spec = ModelSpec(
         name=str(meta.get("general.name") or Path(info.path).stem)[:200],
         arch=arch,
@@ -278,8 +289,8 @@ def model_from_gguf(info: GgufInfo) -> ModelSpec:
         n_embd=int(n_embd),
         n_head=int(n_head),
         n_head_kv=int(n_head_kv),
-        head_dim=_get(meta, arch, "attention.key_length", path=info.path),
-        head_dim_v=_get(meta, arch, "attention.value_length", path=info.path),
+        head_dim=head_dim,
+        head_dim_v=head_dim_v,
         n_ff=int(n_ff) if n_ff else int(n_embd) * 4,
         vocab=int(vocab) or 32000,
         tied_embeddings=not any(t.name == "output.weight" for t in info.tensors),
@@ -291,9 +302,32 @@ def model_from_gguf(info: GgufInfo) -> ModelSpec:
         kv_lora_rank=_get(meta, arch, "attention.kv_lora_rank", path=info.path),
         q_lora_rank=_get(meta, arch, "attention.q_lora_rank", path=info.path),
         qk_rope_dim=_get(meta, arch, "rope.dimension_count", path=info.path) if arch == "deepseek2" else None,
-        sliding_window=_get(meta, arch, "attention.sliding_window", path=info.path),
-        swa_period=2 if arch == "gemma2" and _get(meta, arch, "attention.sliding_window", path=info.path) else None,
+        sliding_window=swa[0],
+        swa_period=swa[1],
         context_length=_get(meta, arch, "context_length", path=info.path),
         source=f"GGUF header of {Path(info.path).name}",
+        attn_chunk=swa[2],
+        moe_every=_get(meta, arch, "interleave_moe_layer_step", path=info.path) or None,
+        n_ff_shexp=_get(meta, arch, "expert_shared_feed_forward_length", path=info.path),
+        attn_sinks=any(t.name.endswith(".attn_sinks.weight") for t in info.tensors),
+        moe_bias=any(t.name.endswith("ffn_gate_inp.bias") for t in info.tensors),
     )
     return spec
+
+
+# Layers with a windowed / chunked KV cache, as llama.cpp's load_hparams sets them per architecture
+# (src/llama-model.cpp, hparams.set_swa_pattern(p): layer il is windowed when il % p < p - 1).
+_SWA_PERIOD = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2}
+LLAMA4_CHUNK = 8192  # llama.cpp hard-codes Llama 4's attention chunk (n_swa) and a 3:1 chunked:full pattern
+
+
+def _swa_layout(meta: dict[str, Any], arch: str, path: str) -> tuple[int | None, int | None, int | None]:
+    """(sliding_window, swa_period, attn_chunk) llama.cpp derives from the header."""
+    window = _get(meta, arch, "attention.sliding_window", path=path)
+    if arch == "llama4":
+        if window == 0:  # an explicit 0 turns chunked attention off
+            return None, None, 0
+        return None, 4, LLAMA4_CHUNK
+    if arch in _SWA_PERIOD and window:
+        return int(window), _SWA_PERIOD[arch], None
+    return None, None, None  # no window, or one llama.cpp ignores (phi3 disables its SWA)

@@ -163,6 +163,11 @@ class ModelSpec(_Model):
     context_length: int | None = None  # trained maximum
     source: str | None = None
     assumed_from: str | None = None  # set when a bare --params borrowed a reference shape
+    # issue 10 (architectures), appended: optional, None/False/0 = the architecture's llama.cpp default
+    attn_chunk: int | None = None  # Llama 4 chunked attention: tokens per chunk (llama.cpp: 8192) on swa layers
+    moe_every: int | None = None  # Llama 4 interleave_moe_layer_step: every k-th layer MoE, the others dense
+    attn_sinks: bool = False  # gpt-oss: learned per-head attention sink logits (blk.N.attn_sinks)
+    moe_bias: bool = False  # gpt-oss: biases on the router and on every expert matrix
 
     @property
     def k_head_dim(self) -> int:

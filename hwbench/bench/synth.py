@@ -35,7 +35,7 @@ _ALIGN = 32  # GGUF default alignment
 
 # llama.cpp architecture written for each arch name hwbench knows
 _GGUF_ARCH = {"mistral": "llama"}
-SYNTH_ARCHS = ("llama", "mistral", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3")  # phi3: vocab load fails
+SYNTH_ARCHS = ("llama", "mistral", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2")
 
 # Offsets of the fp16 scale fields inside one block, and a typical magnitude for them chosen so the
 # dequantized weights are of order 0.01-0.05 (ggml-common.h block layouts).
@@ -167,11 +167,16 @@ def spec_hash(spec: ModelSpec, file_type: str, layers: int | None) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _tokenizer(vocab: int) -> tuple[list[str], list[float], list[int]]:
+def _tokenizer(vocab: int, arch: str = "llama") -> tuple[list[str], list[float], list[int]]:
     if vocab < 300:
         raise BadInput(f"vocab {vocab} too small for a synthetic tokenizer (need >= 300)")
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
     types = [2, 3, 3] + [6] * 256  # UNKNOWN, CONTROL, CONTROL, BYTE
+    if arch == "phi3":
+        # llama-vocab.cpp sets per-token attributes of Phi-3's special tokens by name (token_to_id.at):
+        # a Phi-3 vocabulary without <|endoftext|> fails to load
+        tokens.append("<|endoftext|>")
+        types.append(3)
     n_rest = vocab - len(tokens)
     tokens += [f"tok{i}" for i in range(n_rest)]  # all unique: duplicates make llama.cpp abort
     types += [1] * n_rest  # NORMAL
@@ -196,13 +201,16 @@ def _metadata(w: object, spec: ModelSpec, arch: str, file_type: str, name: str) 
         n_ff = spec.n_ff_exp  # llama (Mixtral) sizes its experts by feed_forward_length
     w.add_uint32(f"{a}.feed_forward_length", n_ff)
     w.add_uint32(f"{a}.attention.head_count", spec.n_head)
-    w.add_uint32(f"{a}.attention.head_count_kv", spec.n_head_kv)
     w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", 1e-6 if arch.startswith("gemma") else 1e-5)
     w.add_float32(f"{a}.rope.freq_base", 10000.0 if arch.startswith("gemma") else 500000.0)
-    if spec.head_dim is not None or spec.head_dim_v is not None:
-        w.add_uint32(f"{a}.attention.key_length", spec.k_head_dim)
-        w.add_uint32(f"{a}.attention.value_length", spec.v_head_dim)
-    w.add_uint32(f"{a}.rope.dimension_count", spec.k_head_dim)
+    if arch == "deepseek2":
+        _mla_metadata(w, spec)
+    else:
+        w.add_uint32(f"{a}.attention.head_count_kv", spec.n_head_kv)
+        if spec.head_dim is not None or spec.head_dim_v is not None:
+            w.add_uint32(f"{a}.attention.key_length", spec.k_head_dim)
+            w.add_uint32(f"{a}.attention.value_length", spec.v_head_dim)
+        w.add_uint32(f"{a}.rope.dimension_count", spec.k_head_dim)
     if spec.is_moe:
         w.add_uint32(f"{a}.expert_count", spec.n_expert)
         w.add_uint32(f"{a}.expert_used_count", spec.n_expert_used)
@@ -214,7 +222,7 @@ def _metadata(w: object, spec: ModelSpec, arch: str, file_type: str, name: str) 
             w.add_float32(f"{a}.attn_logit_softcapping", 50.0)
             w.add_float32(f"{a}.final_logit_softcapping", 30.0)
     w.add_uint32(f"{a}.vocab_size", spec.vocab)
-    tokens, scores, types = _tokenizer(spec.vocab)
+    tokens, scores, types = _tokenizer(spec.vocab, arch)
     w.add_tokenizer_model("llama")
     w.add_token_list(tokens)
     w.add_token_scores(scores)
@@ -224,6 +232,33 @@ def _metadata(w: object, spec: ModelSpec, arch: str, file_type: str, name: str) 
     w.add_eos_token_id(2)
     w.add_add_bos_token(False)
     w.add_add_eos_token(False)
+
+
+def _mla_metadata(w: object, spec: ModelSpec) -> None:
+    """DeepSeek-V2/V3 keys as convert_hf_to_gguf.py writes them for MLA (one latent KV head).
+
+    The cache holds the compressed latent: key_length = kv_lora_rank + rope dims, value_length =
+    kv_lora_rank, one KV head; the per-head sizes of the decompressed attention go under *_mla.
+    """
+    import gguf
+
+    assert isinstance(w, gguf.GGUFWriter)
+    a = "deepseek2"
+    kv_lora, rope = int(spec.kv_lora_rank or 0), int(spec.qk_rope_dim or 0)
+    w.add_uint32(f"{a}.attention.head_count_kv", 1)
+    w.add_uint32(f"{a}.attention.key_length", kv_lora + rope)
+    w.add_uint32(f"{a}.attention.value_length", kv_lora)
+    w.add_uint32(f"{a}.attention.key_length_mla", spec.k_head_dim)
+    w.add_uint32(f"{a}.attention.value_length_mla", spec.v_head_dim)
+    w.add_uint32(f"{a}.rope.dimension_count", rope)
+    w.add_uint32(f"{a}.attention.kv_lora_rank", kv_lora)
+    if spec.q_lora_rank:
+        w.add_uint32(f"{a}.attention.q_lora_rank", spec.q_lora_rank)
+    w.add_uint32(f"{a}.leading_dense_block_count", spec.n_dense_lead)
+    w.add_uint32(f"{a}.expert_shared_count", spec.n_expert_shared)
+    w.add_float32(f"{a}.expert_weights_scale", 1.0)
+    w.add_bool(f"{a}.expert_weights_norm", True)
+    w.add_uint32(f"{a}.expert_gating_func", 2)  # sigmoid with the exp_probs_b bias (V3, R1, Kimi-K2)
 
 
 def _write(

@@ -88,11 +88,44 @@ def kv_type_name(kv_type: str) -> str:
     return KV_TYPES[kv_type.lower()]
 
 
+# Windowed layers per architecture, as llama.cpp's load_hparams sets them (src/llama-model.cpp,
+# hparams.set_swa_pattern(p): layer il is windowed when il % p < p - 1): Gemma 2 alternates, Gemma 3
+# has 5 local : 1 global, gpt-oss alternates, Llama 4 has 3 chunked : 1 full (chunk 8192, hard-coded).
+# Phi-3's sliding_window is ignored: llama.cpp disables Phi SWA and keeps a full cache on every layer.
+SWA_PERIOD_DEFAULT = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "llama4": 4}
+_NO_SWA_ARCHS = frozenset({"phi3"})
+LLAMA4_CHUNK = 8192
+
+
+def swa_layout(m: ModelSpec) -> tuple[int, int] | None:
+    """(window in tokens, period) of the windowed/chunked layers, or None when every layer is full."""
+    if m.arch in _NO_SWA_ARCHS:
+        return None
+    if m.arch == "llama4":  # chunked attention unless the model turned it off (attn_chunk=0)
+        window = LLAMA4_CHUNK if m.attn_chunk is None else m.attn_chunk
+    else:
+        window = m.attn_chunk or m.sliding_window
+    period = m.swa_period or SWA_PERIOD_DEFAULT.get(m.arch)
+    if not window or not period or period < 2:
+        return None
+    return window, period
+
+
+def is_swa_layer(m: ModelSpec, layer: int) -> bool:
+    lay = swa_layout(m)
+    return lay is not None and layer % lay[1] < lay[1] - 1
+
+
 def kv_cells(m: ModelSpec, s: EstimateSettings, layer: int) -> int:
-    """KV cache cells of ``layer`` (after llama.cpp's padding and sliding-window sizing)."""
+    """KV cache cells of ``layer`` (after llama.cpp's padding and sliding-window sizing).
+
+    llama.cpp's iSWA cache (src/llama-kv-cache-iswa.cpp) gives windowed layers
+    ``min(full, pad(n_swa + n_ubatch))`` cells; chunked attention (Llama 4) uses the same cache.
+    """
     full = pad(s.context, KV_PAD)
-    if m.sliding_window and m.swa_period and (layer % m.swa_period) != (m.swa_period - 1):
-        return min(full, pad(m.sliding_window + s.ubatch, KV_PAD))
+    lay = swa_layout(m)
+    if lay is not None and is_swa_layer(m, layer):
+        return min(full, pad(lay[0] + s.ubatch, KV_PAD))
     return full
 
 
@@ -174,8 +207,9 @@ def kv_cells_by_kind(m: ModelSpec, s: EstimateSettings, n_kv: int | None = None)
     """The distinct KV sizes (cells) the attention layers see: the full cache, plus the SWA cache."""
     full = n_kv if n_kv is not None else pad(s.context, KV_PAD)
     out = [full]
-    if m.sliding_window and m.swa_period and m.swa_period > 1:
-        out.append(min(full, pad(m.sliding_window + s.ubatch, KV_PAD)))
+    lay = swa_layout(m)
+    if lay is not None:
+        out.append(min(full, pad(lay[0] + s.ubatch, KV_PAD)))
     return out
 
 
@@ -251,7 +285,7 @@ def compute_bytes(
         peak = max(attn, ffn)
     if with_output:
         peak = max(peak, m.vocab * T * f32 + 2 * u)
-        if with_layers and m.arch in _REPLAYED_ARCHS and not (m.is_moe or m.kv_lora_rank or m.sliding_window):
+        if with_layers and m.arch in _REPLAYED_ARCHS and not (m.is_moe or m.kv_lora_rank or swa_layout(m)):
             # where the logits land depends on where earlier phases left live tensors: replay the allocator
             peak = max(peak, _replay_dense_graph(m, s, T, kv_cells_by_kind(m, s, n_kv)))
     return int(peak)
