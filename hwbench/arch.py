@@ -37,7 +37,22 @@ class TensorSpec:
         return "_exps." in self.name
 
 
-SUPPORTED_ARCHS = ("llama", "qwen2", "qwen3", "qwen3moe", "mistral", "gemma2", "gemma3", "phi3", "deepseek2")
+SUPPORTED_ARCHS = (
+    "llama", "llama4", "qwen2", "qwen3", "qwen3moe", "mistral", "mistral3", "gemma2", "gemma3", "phi3", "deepseek2", "gpt-oss",
+)
+
+
+def is_moe_layer(m: ModelSpec, i: int) -> bool:
+    """Whether layer ``i`` has the expert FFN (llama.cpp: leading dense blocks, Llama 4's interleave step)."""
+    if not m.is_moe or i < m.n_dense_lead:
+        return False
+    step = m.moe_every or 1
+    return (i + 1) % step == 0
+
+
+def n_shared_experts(m: ModelSpec) -> int:
+    # Llama 4 always has one shared expert as wide as a routed one (llama.cpp creates it unconditionally)
+    return m.n_expert_shared or (1 if m.arch == "llama4" else 0)
 
 
 def _layer_tensors(m: ModelSpec, i: int) -> list[tuple[str, tuple[int, ...], str]]:
@@ -79,19 +94,23 @@ def _layer_tensors(m: ModelSpec, i: int) -> list[tuple[str, tuple[int, ...], str
             (p + "attn_v.weight", (E, v_out), "F16"),
             (p + "attn_output.weight", (m.n_head * hdv, E), "F16"),
         ]
-        if m.qkv_bias:
+        if m.qkv_bias or m.arch == "gpt-oss":
             t += [
                 (p + "attn_q.bias", (q_out,), "F32"),
                 (p + "attn_k.bias", (kv_out,), "F32"),
                 (p + "attn_v.bias", (v_out,), "F32"),
             ]
+        if m.arch == "gpt-oss":
+            t.append((p + "attn_output.bias", (E,), "F32"))
         if m.arch in ("qwen3", "qwen3moe", "gemma3"):
             t += [(p + "attn_q_norm.weight", (hd,), "F32"), (p + "attn_k_norm.weight", (hd,), "F32")]
-    if m.arch in ("gemma2", "gemma3"):
-        t.append((p + "post_attention_norm.weight", (E,), "F32"))
-    t.append((p + "ffn_norm.weight", (E,), "F32"))
-    moe_layer = m.is_moe and i >= m.n_dense_lead
-    if moe_layer:
+    if m.attn_sinks or m.arch == "gpt-oss":
+        t.append((p + "attn_sinks.weight", (m.n_head,), "F32"))
+    if m.arch in ("gemma2", "gemma3", "gpt-oss"):
+        t.append((p + "post_attention_norm.weight", (E,), "F32"))  # gpt-oss: its only pre-FFN norm
+    if m.arch != "gpt-oss":
+        t.append((p + "ffn_norm.weight", (E,), "F32"))
+    if is_moe_layer(m, i):
         ffe = m.n_ff_exp or m.n_ff
         X = m.n_expert
         t += [
@@ -100,10 +119,17 @@ def _layer_tensors(m: ModelSpec, i: int) -> list[tuple[str, tuple[int, ...], str
             (p + "ffn_up_exps.weight", (E, ffe, X), "F16"),
             (p + "ffn_down_exps.weight", (ffe, E, X), "F16"),
         ]
+        if m.moe_bias or m.arch == "gpt-oss":
+            t += [
+                (p + "ffn_gate_inp.bias", (X,), "F32"),
+                (p + "ffn_gate_exps.bias", (ffe, X), "F32"),
+                (p + "ffn_up_exps.bias", (ffe, X), "F32"),
+                (p + "ffn_down_exps.bias", (E, X), "F32"),
+            ]
         if m.arch == "deepseek2":
             t.append((p + "exp_probs_b.bias", (X,), "F32"))
-        if m.n_expert_shared:
-            sh = (m.n_ff_shexp or ffe) * m.n_expert_shared
+        if n_shared_experts(m):
+            sh = (m.n_ff_shexp or ffe) * n_shared_experts(m)
             t += [
                 (p + "ffn_gate_shexp.weight", (E, sh), "F16"),
                 (p + "ffn_up_shexp.weight", (E, sh), "F16"),
@@ -162,7 +188,7 @@ def model_tensors(m: ModelSpec, file_type: str) -> list[TensorSpec]:
 _SHAPE_FIELDS = {
     "arch", "n_layer", "n_embd", "n_head", "n_head_kv", "head_dim", "head_dim_v", "n_ff", "vocab", "tied_embeddings",
     "qkv_bias", "n_expert", "n_expert_used", "n_ff_exp", "n_expert_shared", "n_ff_shexp", "n_dense_lead",
-    "q_lora_rank", "kv_lora_rank", "qk_rope_dim",
+    "q_lora_rank", "kv_lora_rank", "qk_rope_dim", "moe_every", "attn_sinks", "moe_bias",
 }
 
 

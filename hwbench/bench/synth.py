@@ -35,7 +35,9 @@ _ALIGN = 32  # GGUF default alignment
 
 # llama.cpp architecture written for each arch name hwbench knows
 _GGUF_ARCH = {"mistral": "llama"}
-SYNTH_ARCHS = ("llama", "mistral", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2")
+SYNTH_ARCHS = (
+    "llama", "llama4", "mistral", "mistral3", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2", "gpt-oss",
+)
 
 # Offsets of the fp16 scale fields inside one block, and a typical magnitude for them chosen so the
 # dequantized weights are of order 0.01-0.05 (ggml-common.h block layouts).
@@ -216,6 +218,12 @@ def _metadata(w: object, spec: ModelSpec, arch: str, file_type: str, name: str) 
         w.add_uint32(f"{a}.expert_used_count", spec.n_expert_used)
         if spec.n_ff_exp:
             w.add_uint32(f"{a}.expert_feed_forward_length", spec.n_ff_exp)
+    if arch == "llama4":
+        w.add_uint32(f"{a}.interleave_moe_layer_step", int(spec.moe_every or 1))
+        if spec.attn_chunk == 0:
+            w.add_uint32(f"{a}.attention.sliding_window", 0)  # llama.cpp: 0 turns chunked attention off
+    if arch == "gpt-oss":
+        w.add_uint32(f"{a}.attention.sliding_window", int(spec.sliding_window or 128))
     if arch in ("gemma2", "gemma3"):
         w.add_uint32(f"{a}.attention.sliding_window", int(spec.sliding_window or 4096))
         if arch == "gemma2":

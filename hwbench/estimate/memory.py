@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hwbench import assumptions as A
-from hwbench.arch import TensorSpec
+from hwbench.arch import TensorSpec, n_shared_experts
 from hwbench.quant import GGML_TYPES
 from hwbench.schema import EstimateSettings, ModelSpec
 
@@ -275,9 +275,9 @@ def compute_bytes(
         if m.is_moe:
             ffe = m.n_ff_exp or m.n_ff
             f = ffe * m.n_expert_used * T * f32 + m.n_expert * T * f32
-            if m.n_expert_shared:
-                f += (m.n_ff_shexp or ffe) * m.n_expert_shared * T * f32
-            if m.n_dense_lead:
+            if n_shared_experts(m):
+                f += (m.n_ff_shexp or ffe) * n_shared_experts(m) * T * f32
+            if m.n_dense_lead or (m.moe_every or 1) > 1:  # some layers have a dense FFN
                 f = max(f, m.n_ff * T * f32)
         else:
             f = m.n_ff * T * f32
