@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hwbench.errors import BadInput
 from hwbench.quant import GGML_TYPES, MixContext, choose_types
 from hwbench.schema import ModelSpec
 
@@ -38,7 +39,18 @@ class TensorSpec:
 
 
 SUPPORTED_ARCHS = (
-    "llama", "llama4", "qwen2", "qwen3", "qwen3moe", "mistral", "mistral3", "gemma2", "gemma3", "phi3", "deepseek2", "gpt-oss",
+    "llama",
+    "llama4",
+    "qwen2",
+    "qwen3",
+    "qwen3moe",
+    "mistral",
+    "mistral3",
+    "gemma2",
+    "gemma3",
+    "phi3",
+    "deepseek2",
+    "gpt-oss",
 )
 
 
@@ -64,7 +76,8 @@ def _layer_tensors(m: ModelSpec, i: int) -> list[tuple[str, tuple[int, ...], str
     p = f"blk.{i}."
     t: list[tuple[str, tuple[int, ...], str]] = [(p + "attn_norm.weight", (E,), "F32")]
     if m.arch == "deepseek2":
-        assert m.kv_lora_rank and m.qk_rope_dim
+        if not (m.kv_lora_rank and m.qk_rope_dim):
+            raise BadInput(f"{m.name}: a deepseek2 (MLA) model needs kv_lora_rank and qk_rope_dim")
         rope = m.qk_rope_dim
         nope = hd - rope
         if m.q_lora_rank:
@@ -186,9 +199,29 @@ def model_tensors(m: ModelSpec, file_type: str) -> list[TensorSpec]:
 
 
 _SHAPE_FIELDS = {
-    "arch", "n_layer", "n_embd", "n_head", "n_head_kv", "head_dim", "head_dim_v", "n_ff", "vocab", "tied_embeddings",
-    "qkv_bias", "n_expert", "n_expert_used", "n_ff_exp", "n_expert_shared", "n_ff_shexp", "n_dense_lead",
-    "q_lora_rank", "kv_lora_rank", "qk_rope_dim", "moe_every", "attn_sinks", "moe_bias",
+    "arch",
+    "n_layer",
+    "n_embd",
+    "n_head",
+    "n_head_kv",
+    "head_dim",
+    "head_dim_v",
+    "n_ff",
+    "vocab",
+    "tied_embeddings",
+    "qkv_bias",
+    "n_expert",
+    "n_expert_used",
+    "n_ff_exp",
+    "n_expert_shared",
+    "n_ff_shexp",
+    "n_dense_lead",
+    "q_lora_rank",
+    "kv_lora_rank",
+    "qk_rope_dim",
+    "moe_every",
+    "attn_sinks",
+    "moe_bias",
 }
 
 

@@ -109,9 +109,9 @@ def shapes(quick: bool) -> list[Shape]:
             ("Q4_K_M",),
             contexts=(512, 8192, 32768),
         ),
-    ]
+    ] + arch_shapes()
     if quick:
-        return [
+        return quick_arch_shapes() + [
             Shape(
                 "llama-tiny-gqa",
                 dict(arch="llama", n_layer=4, n_embd=512, n_head=8, n_head_kv=2, n_ff=1536, vocab=8192),
@@ -138,6 +138,243 @@ def shapes(quick: bool) -> list[Shape]:
             ),
         ]
     return out
+
+
+def arch_shapes() -> list[Shape]:
+    """Issue 10: the architectures people run now, at their real widths (fewer layers/experts, smaller vocab)."""
+    ctx = (512, 4096, 16384, 32768)
+    return [
+        # Qwen3-0.6B widths: q/k norms, head_dim 128 with 16 heads (q wider than n_embd), tied
+        Shape(
+            "qwen3 (Qwen3-0.6B widths, 4 layers)",
+            dict(arch="qwen3", n_layer=4, n_embd=1024, n_head=16, n_head_kv=8, head_dim=128, n_ff=3072, vocab=151936, tied_embeddings=True),
+            ("Q4_K_M", "Q8_0"),
+            contexts=ctx,
+        ),
+        # Gemma-3-1B widths: 5 local (window 512) : 1 global layers, one KV head of 256, 262k vocab
+        Shape(
+            "gemma3 (Gemma-3-1B widths, 5:1 SWA)",
+            dict(
+                arch="gemma3",
+                n_layer=7,
+                n_embd=1152,
+                n_head=4,
+                n_head_kv=1,
+                head_dim=256,
+                n_ff=6912,
+                vocab=262144,
+                tied_embeddings=True,
+                sliding_window=512,
+            ),
+            ("Q4_K_M",),
+            contexts=ctx,
+        ),
+        # Phi-3-mini widths: fused QKV and gate+up, no GQA
+        Shape(
+            "phi3 (Phi-3-mini widths, 3 layers)",
+            dict(arch="phi3", n_layer=3, n_embd=3072, n_head=32, n_head_kv=32, n_ff=8192, vocab=32064),
+            ("Q4_K_M", "Q8_0"),
+            contexts=ctx,
+        ),
+        # Phi-4 widths: GQA 40/10, 100k vocab
+        Shape(
+            "phi3 (Phi-4 widths, 2 layers)",
+            dict(arch="phi3", n_layer=2, n_embd=5120, n_head=40, n_head_kv=10, n_ff=17920, vocab=100352),
+            ("Q4_K_M",),
+            contexts=(512, 4096, 16384),
+        ),
+        # DeepSeek-V2-Lite widths with a q-LoRA (V3/R1/Kimi-K2 style): MLA latent 512+64, 1 dense + 2 MoE layers
+        Shape(
+            "deepseek2 (MLA, V2-Lite widths + q_lora)",
+            dict(
+                arch="deepseek2",
+                n_layer=3,
+                n_embd=2048,
+                n_head=16,
+                n_head_kv=16,
+                head_dim=192,
+                head_dim_v=128,
+                qk_rope_dim=64,
+                kv_lora_rank=512,
+                q_lora_rank=1536,
+                n_ff=10944,
+                n_ff_exp=1408,
+                n_expert=16,
+                n_expert_used=6,
+                n_expert_shared=2,
+                n_dense_lead=1,
+                vocab=32000,
+            ),
+            ("Q4_K_M",),
+            contexts=ctx,
+        ),
+        # Kimi-K2 / DeepSeek-V3 head count (64 and 128 heads of 192/128) at a smaller width
+        Shape(
+            "deepseek2 (MLA, 64 heads as Kimi-K2)",
+            dict(
+                arch="deepseek2",
+                n_layer=2,
+                n_embd=2048,
+                n_head=64,
+                n_head_kv=64,
+                head_dim=192,
+                head_dim_v=128,
+                qk_rope_dim=64,
+                kv_lora_rank=512,
+                q_lora_rank=1536,
+                n_ff=4096,
+                n_ff_exp=512,
+                n_expert=16,
+                n_expert_used=8,
+                n_expert_shared=1,
+                n_dense_lead=1,
+                vocab=32000,
+            ),
+            ("Q4_K_M",),
+            contexts=(512, 4096, 16384),
+        ),
+        # gpt-oss-20b widths: 64 heads of 64, 8 KV heads, window 128 on every other layer, sinks, MXFP4 experts
+        Shape(
+            "gpt-oss (gpt-oss-20b widths, 8 experts)",
+            dict(
+                arch="gpt-oss",
+                n_layer=4,
+                n_embd=2880,
+                n_head=64,
+                n_head_kv=8,
+                head_dim=64,
+                n_ff=2880,
+                n_ff_exp=2880,
+                n_expert=8,
+                n_expert_used=4,
+                sliding_window=128,
+                vocab=32000,
+            ),
+            ("MXFP4_MOE",),
+            contexts=ctx,
+        ),
+        # Llama-4 layout: MoE every 2nd layer (Maverick) with a shared expert, 3 chunked (8192) : 1 full layers
+        Shape(
+            "llama4 (interleaved MoE, chunked attn)",
+            dict(
+                arch="llama4",
+                n_layer=4,
+                n_embd=2048,
+                n_head=16,
+                n_head_kv=8,
+                head_dim=128,
+                n_ff=8192,
+                n_ff_exp=4096,
+                n_expert=4,
+                n_expert_used=1,
+                moe_every=2,
+                vocab=32000,
+            ),
+            ("Q4_K_M",),
+            contexts=(512, 8192, 16384, 32768),
+        ),
+        # Mistral-Small-3 layout under llama.cpp's mistral3 arch name (same memory as llama)
+        Shape(
+            "mistral3 (Mistral-Small-3 widths, 2 layers)",
+            dict(arch="mistral3", n_layer=2, n_embd=5120, n_head=32, n_head_kv=8, head_dim=128, n_ff=32768, vocab=131072),
+            ("Q4_K_M",),
+            contexts=(512, 4096, 16384),
+        ),
+    ]
+
+
+def quick_arch_shapes() -> list[Shape]:
+    """Tiny versions of the issue-10 architectures for the test suite."""
+    q = ("Q4_K_M",)
+    c = (512, 4096)
+    return [
+        Shape(
+            "qwen3-tiny",
+            dict(arch="qwen3", n_layer=2, n_embd=512, n_head=8, n_head_kv=4, head_dim=128, n_ff=1536, vocab=8192, tied_embeddings=True),
+            q,
+            contexts=c,
+        ),
+        Shape(
+            "gemma3-tiny (5:1 SWA)",
+            dict(
+                arch="gemma3",
+                n_layer=7,
+                n_embd=512,
+                n_head=4,
+                n_head_kv=2,
+                head_dim=128,
+                n_ff=1024,
+                vocab=8192,
+                tied_embeddings=True,
+                sliding_window=512,
+            ),
+            q,
+            contexts=(512, 8192),
+        ),
+        Shape("phi3-tiny", dict(arch="phi3", n_layer=2, n_embd=512, n_head=8, n_head_kv=8, n_ff=1536, vocab=8192), q, contexts=c),
+        Shape(
+            "deepseek2-tiny (MLA)",
+            dict(
+                arch="deepseek2",
+                n_layer=2,
+                n_embd=512,
+                n_head=8,
+                n_head_kv=8,
+                head_dim=96,
+                head_dim_v=64,
+                qk_rope_dim=32,
+                kv_lora_rank=128,
+                q_lora_rank=256,
+                n_ff=1536,
+                n_ff_exp=256,
+                n_expert=8,
+                n_expert_used=2,
+                n_expert_shared=1,
+                n_dense_lead=1,
+                vocab=8192,
+            ),
+            q,
+            contexts=c,
+        ),
+        Shape(
+            "gpt-oss-tiny (sinks, SWA)",
+            dict(
+                arch="gpt-oss",
+                n_layer=2,
+                n_embd=512,
+                n_head=8,
+                n_head_kv=2,
+                head_dim=64,
+                n_ff=512,
+                n_ff_exp=512,
+                n_expert=4,
+                n_expert_used=2,
+                sliding_window=128,
+                vocab=8192,
+            ),
+            ("MXFP4_MOE",),
+            contexts=c,
+        ),
+        Shape(
+            "llama4-tiny (chunked)",
+            dict(
+                arch="llama4",
+                n_layer=4,
+                n_embd=512,
+                n_head=8,
+                n_head_kv=2,
+                head_dim=64,
+                n_ff=1024,
+                n_ff_exp=512,
+                n_expert=4,
+                n_expert_used=1,
+                moe_every=2,
+                vocab=8192,
+            ),
+            q,
+            contexts=(512, 16384),
+        ),
+    ]
 
 
 def spec_for(sh: Shape):  # type: ignore[no-untyped-def]
@@ -234,11 +471,13 @@ class Case:
         return self.error is None and all(within(self.pred[c], self.meas[c]) for c in ("weights", "kv", "compute", "total"))
 
 
-def collect(quick: bool, workdir: Path, log=print) -> list[Case]:  # type: ignore[no-untyped-def]
+def collect(quick: bool, workdir: Path, log=print, only: str | None = None) -> list[Case]:  # type: ignore[no-untyped-def]
     from hwbench.bench.synth import write_synthetic
 
     cases: list[Case] = []
     for sh in shapes(quick):
+        if only and not any(o.strip() and o.strip() in sh.key for o in only.split(",")):
+            continue
         spec = spec_for(sh)
         grid_q = sh.settings_quant or sh.quants[0]
         for q in sh.quants:
@@ -351,9 +590,10 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write every case as JSON here")
     ap.add_argument("--no-doc", action="store_true", help="do not update docs/accuracy.md")
     ap.add_argument("--workdir", type=Path, help="where to write the synthetic GGUFs (default: a temp dir)")
+    ap.add_argument("--only", help="comma-separated substrings of shape names to run (no doc update)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hwbench-acc-", dir=a.workdir) as d:
-        cases = collect(a.quick, Path(d))
+        cases = collect(a.quick, Path(d), only=a.only)
     summ = summary(cases)
     print()
     print(f"{'component':10s} {'median%':>8s} {'max%':>8s} {'maxMiB':>8s} within")
@@ -363,7 +603,7 @@ def main() -> int:
     print(f"{n_ok}/{len(cases)} cases within 3% / 16 MiB")
     if a.json:
         a.json.write_text(json.dumps([c.__dict__ for c in cases], indent=1))
-    if not a.no_doc and not a.quick:
+    if not a.no_doc and not a.quick and not a.only:
         write_section(ROOT / "docs" / "accuracy.md", markdown(cases, "python scripts/accuracy_memory.py"), "memory")
     return 0 if n_ok == len(cases) else 1
 

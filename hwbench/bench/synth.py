@@ -36,7 +36,18 @@ _ALIGN = 32  # GGUF default alignment
 # llama.cpp architecture written for each arch name hwbench knows
 _GGUF_ARCH = {"mistral": "llama"}
 SYNTH_ARCHS = (
-    "llama", "llama4", "mistral", "mistral3", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2", "gpt-oss",
+    "llama",
+    "llama4",
+    "mistral",
+    "mistral3",
+    "qwen2",
+    "qwen3",
+    "qwen3moe",
+    "gemma2",
+    "gemma3",
+    "phi3",
+    "deepseek2",
+    "gpt-oss",
 )
 
 # Offsets of the fp16 scale fields inside one block, and a typical magnitude for them chosen so the
@@ -361,6 +372,12 @@ def write_synthetic(
     if layers is not None and layers >= spec.n_layer:
         layers = None
     written, tensors = synth_tensors(spec, ft, layers)
+    if written.arch == "deepseek2" and not written.q_lora_rank and written.n_layer not in (26, 27):
+        # llama.cpp (load_hparams) skips the q_lora_rank key only for its V2-Lite layer counts
+        raise BadInput(
+            f"llama.cpp loads a DeepSeek-V2 model without q_lora_rank only with 26 or 27 layers, not {written.n_layer}; "
+            "write all layers (no --layers)"
+        )
     out = path or synth_path(spec, ft, layers, cache)
     file_bytes = sum(t.n_bytes for t in tensors)
     if out.exists() and not force and path is None:

@@ -101,6 +101,7 @@ def swa_layout(m: ModelSpec) -> tuple[int, int] | None:
     """(window in tokens, period) of the windowed/chunked layers, or None when every layer is full."""
     if m.arch in _NO_SWA_ARCHS:
         return None
+    window: int | None
     if m.arch == "llama4":  # chunked attention unless the model turned it off (attn_chunk=0)
         window = LLAMA4_CHUNK if m.attn_chunk is None else m.attn_chunk
     else:
@@ -312,9 +313,9 @@ def compute_bytes(
 
 # Only the graphs the replay follows node for node (qwen2 adds biases in place: same placement). Others
 # (Gemma's extra norms and SWA masks, MoE routing, MLA) keep the per-phase model above.
-_REPLAYED_ARCHS = frozenset({"llama", "qwen2"})
+_REPLAYED_ARCHS = frozenset({"llama", "qwen2", "qwen3", "mistral3", "phi3"})
 _ALIGN = 32  # CPU buffer alignment (ggml-backend, TENSOR_ALIGNMENT)
-_INPLACE = frozenset({"add", "mul", "rms_norm", "rope", "soft_max"})
+_INPLACE = frozenset({"add", "mul", "rms_norm", "rope", "soft_max", "scale"})
 
 
 @dataclass(eq=False)
@@ -454,12 +455,19 @@ def _replay_dense_graph(m: ModelSpec, s: EstimateSettings, T: int, cells: list[i
     nodes: list[_Node] = []
     inp = n(u, "get_rows", ext, tokens)
     n_kv = max(cells)
+    fused = m.arch == "phi3"  # one QKV projection (Q/K/V are views of it), one up projection of 2*n_ff
     for il in range(n_layers):
         x = n(u, "mul", n(u, "rms_norm", inp), ext)
-        qr = n(q, "rope", view(n(q, "mul_mat", ext, x)), pos)
-        vcur = n(vc, "mul_mat", ext, x)
-        kr = n(kc, "rope", view(n(kc, "mul_mat", ext, x)), pos)
-        vview = view(vcur)
+        if fused:  # src/models/phi3.cpp: rope of a view gets its own tensor, then Q is scaled in place
+            qkv = n(q + kc + vc, "mul_mat", ext, x)
+            qr = n(q, "scale", n(q, "rope", view(qkv), pos))
+            kr = n(kc, "rope", view(qkv), pos)
+            vview = view(qkv)
+        else:
+            qr = n(q, "rope", view(n(q, "mul_mat", ext, x)), pos)
+            vcur = n(vc, "mul_mat", ext, x)
+            kr = n(kc, "rope", view(n(kc, "mul_mat", ext, x)), pos)
+            vview = view(vcur)
         n(0, "set_rows", view(kr), k_idxs, ext).external = True
         n(0, "set_rows", view(vview), v_idxs, ext).external = True
         qp = view(qr)
@@ -473,7 +481,10 @@ def _replay_dense_graph(m: ModelSpec, s: EstimateSettings, T: int, cells: list[i
             cur, res = n(u, "get_rows", cur, out_ids), n(u, "get_rows", inp, out_ids)
         ffn_inp = n(u, "add", cur, res)
         h = n(u, "mul", n(u, "rms_norm", ffn_inp), ext)
-        glu = n(m.n_ff * T * f32, "swiglu", n(m.n_ff * T * f32, "mul_mat", ext, h), n(m.n_ff * T * f32, "mul_mat", ext, h))
+        if fused:
+            glu = n(m.n_ff * T * f32, "swiglu", n(2 * m.n_ff * T * f32, "mul_mat", ext, h))
+        else:
+            glu = n(m.n_ff * T * f32, "swiglu", n(m.n_ff * T * f32, "mul_mat", ext, h), n(m.n_ff * T * f32, "mul_mat", ext, h))
         inp = n(u, "add", n(u, "mul_mat", ext, glu), ffn_inp)
     x = n(u, "mul", n(u, "rms_norm", inp), ext, output=True)
     n(m.vocab * T * f32, "mul_mat", ext, x, output=True)

@@ -74,10 +74,14 @@ def test_slice_keeps_full_model_types_and_renumbers() -> None:
 def test_unknown_arch_refused() -> None:
     from hwbench.errors import BadInput
 
-    spec = tiny_spec(n_layer=2).model_copy(update={"arch": "deepseek2"})
+    spec = tiny_spec(n_layer=2).model_copy(update={"arch": "rwkv6"})
     with pytest.raises(BadInput, match="not supported"):
         write_synthetic(spec, "Q4_K_M")
     assert "llama" in SYNTH_ARCHS
+    # deepseek2 is written now (issue 10), but only with its MLA ranks
+    bad = tiny_spec(n_layer=2).model_copy(update={"arch": "deepseek2"})
+    with pytest.raises(BadInput, match="kv_lora_rank"):
+        write_synthetic(bad, "Q4_K_M")
 
 
 @pytest.mark.slow
@@ -91,13 +95,27 @@ def test_unknown_arch_refused() -> None:
         ("qwen2", "Q5_K_M", {"qkv_bias": True, "tied_embeddings": True}),
         ("gemma2", "Q4_K_M", {"head_dim": 64, "tied_embeddings": True, "sliding_window": 64}),
         ("qwen3moe", "Q4_K_M", {"n_expert": 8, "n_expert_used": 2, "n_ff_exp": 128, "head_dim": 64}),
+        # issue 10: the architectures people run now
+        ("qwen3", "Q4_K_M", {"head_dim": 128, "tied_embeddings": True}),
+        ("gemma3", "Q4_K_M", {"head_dim": 64, "tied_embeddings": True, "sliding_window": 64, "n_layer": 7}),
+        ("phi3", "Q4_K_M", {}),
+        ("mistral3", "Q4_K_M", {}),
+        (
+            "deepseek2",
+            "Q4_K_M",
+            {"head_dim": 96, "head_dim_v": 64, "qk_rope_dim": 32, "kv_lora_rank": 128, "q_lora_rank": 256, "n_expert": 8,
+             "n_expert_used": 2, "n_ff_exp": 128, "n_expert_shared": 1, "n_dense_lead": 1},
+        ),
+        ("gpt-oss", "MXFP4_MOE", {"head_dim": 64, "n_head_kv": 2, "n_expert": 4, "n_expert_used": 2, "n_ff_exp": 256, "sliding_window": 32}),
+        ("llama4", "Q4_K_M", {"n_head_kv": 2, "n_expert": 4, "n_expert_used": 1, "n_ff_exp": 256, "moe_every": 2, "n_layer": 4}),
     ],
 )
 def test_llamacpp_loads_and_decodes(tmp_path: Path, arch: str, ftype: str, kw: dict) -> None:  # type: ignore[type-arg]
     from hwbench.bench.isolation import run_child
     from hwbench.bench.runner_llamacpp import LlamaInstance, LlamaTest, instance_job
 
-    m = write_synthetic(tiny_spec(n_layer=2, arch=arch, **kw), ftype, path=tmp_path / f"{arch}.gguf")
+    kw = {"n_layer": 2, **kw}
+    m = write_synthetic(tiny_spec(arch=arch, **kw), ftype, path=tmp_path / f"{arch}.gguf")
     inst = LlamaInstance(2, 0, 64, 64, "auto", "f16", "f16", (LlamaTest("pp16", 16, 0, 0), LlamaTest("tg4", 0, 4, 0)))
     out = run_child(instance_job(str(m.path), inst, reps=1), timeout_s=120)
     assert out.ok, (out.error, out.stderr_tail[-2000:])

@@ -187,3 +187,83 @@ def test_allocator_replay_places_logits_above_live_tensors() -> None:
     for ctx, want in ((512, 285.51), (1024, 262.50)):
         got = mem.compute_bytes(m, S(ctx, fa=False, ub=512)) / MiB
         assert abs(got - want) < 0.01, (ctx, got)
+
+
+# ---- issue 10: the architectures people run now (windowed, chunked and latent KV caches) --------------
+
+
+def _spec(**kw: object) -> ModelSpec:
+    base: dict[str, object] = dict(name="t", params=1, n_layer=12, n_embd=1024, n_head=8, n_head_kv=1, head_dim=256, n_ff=4096, vocab=32000)
+    base.update(kw)
+    return ModelSpec(**base)  # type: ignore[arg-type]
+
+
+def _kv_total(m: ModelSpec, s: EstimateSettings) -> int:
+    return sum(mem.kv_bytes_layer(m, s, i) for i in range(m.n_layer))
+
+
+def test_gemma3_five_local_layers_per_global_one() -> None:
+    # llama.cpp set_swa_pattern(6): layers 5 and 11 of 12 are global, the other 10 keep window + ubatch cells
+    m = _spec(arch="gemma3", sliding_window=512)
+    s = S(8192)
+    assert [mem.is_swa_layer(m, i) for i in range(12)] == [True] * 5 + [False] + [True] * 5 + [False]
+    row = 2 * 256 * 2  # K + V, one KV head of 256, f16
+    assert _kv_total(m, s) == (10 * 1024 + 2 * 8192) * row
+    # the gemma2 pattern (every other layer) gives a different answer: the period is the architecture's
+    g2 = m.model_copy(update={"arch": "gemma2"})
+    assert _kv_total(g2, s) == (6 * 1024 + 6 * 8192) * row
+
+
+def test_window_larger_than_context_keeps_the_padded_context() -> None:
+    m = _spec(arch="gemma3", sliding_window=4096)
+    assert mem.kv_cells(m, S(1000), 0) == 1024  # min(pad(1000), pad(4096 + 512))
+
+
+def test_phi3_sliding_window_is_ignored_like_llama_cpp() -> None:
+    # Phi-3-mini's config has sliding_window 2047; llama.cpp disables Phi SWA: every layer holds the full context
+    m = _spec(arch="phi3", n_head=32, n_head_kv=32, head_dim=None, n_embd=3072, sliding_window=2047, swa_period=2)
+    s = S(8192)
+    assert mem.swa_layout(m) is None
+    assert _kv_total(m, s) == 12 * 8192 * 2 * 3072 * 2
+
+
+def test_llama4_chunked_layers_hold_one_chunk() -> None:
+    # 3 chunked (8192 tokens) : 1 full layers; the chunked ones keep pad(8192 + ubatch) cells
+    m = _spec(arch="llama4", n_layer=4, n_head=8, n_head_kv=2, head_dim=128)
+    s = S(32768)
+    row = 2 * 2 * 128 * 2
+    assert _kv_total(m, s) == (3 * 8704 + 32768) * row
+    off = m.model_copy(update={"attn_chunk": 0})  # sliding_window 0 in the GGUF: chunking off
+    assert _kv_total(off, s) == 4 * 32768 * row
+
+
+def test_gpt_oss_alternating_window_of_128() -> None:
+    m = _spec(arch="gpt-oss", n_layer=4, n_head=64, n_head_kv=8, head_dim=64, sliding_window=128)
+    s = S(4096)
+    row = 2 * 8 * 64 * 2
+    assert [mem.kv_cells(m, s, i) for i in range(4)] == [768, 4096, 768, 4096]
+    assert _kv_total(m, s) == (2 * 768 + 2 * 4096) * row
+
+
+def test_mla_latent_cache_f16_and_q8_0() -> None:
+    # DeepSeek-V3: 512 latent + 64 rope dims per token per layer, no V cache (128 heads of 192/128 do not matter)
+    m = get_model("deepseek-v3")
+    s = S(8192)
+    assert mem.kv_row_dims(m) == (576, 0)
+    assert _kv_total(m, s) == 61 * 8192 * 576 * 2
+    assert _kv_total(m, S(8192, kv="q8_0")) == 61 * 8192 * (576 // 32) * 34
+
+
+def test_tensor_lists_of_new_architectures() -> None:
+    oss = _spec(arch="gpt-oss", n_layer=2, n_head=64, n_head_kv=8, head_dim=64, n_ff=2880, n_embd=2880, n_ff_exp=2880,
+                n_expert=32, n_expert_used=4, sliding_window=128)
+    names = {t.name for t in model_tensors(oss, "MXFP4_MOE")}
+    assert {"blk.0.attn_sinks.weight", "blk.0.ffn_gate_inp.bias", "blk.0.ffn_down_exps.bias", "blk.0.attn_output.bias"} <= names
+    assert "blk.0.ffn_norm.weight" not in names and "blk.0.post_attention_norm.weight" in names
+    types = {t.name: t.type_name for t in model_tensors(oss, "MXFP4_MOE")}
+    assert types["blk.0.ffn_up_exps.weight"] == "MXFP4" and types["blk.0.attn_q.weight"] == "Q8_0"
+    l4 = _spec(arch="llama4", n_layer=4, n_head=8, n_head_kv=2, head_dim=128, n_ff_exp=1024, n_expert=4, n_expert_used=1, moe_every=2)
+    names = {t.name for t in model_tensors(l4, "Q4_K_M")}
+    assert "blk.0.ffn_gate.weight" in names and "blk.0.ffn_gate_exps.weight" not in names  # dense layer
+    assert {"blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_shexp.weight"} <= names  # MoE layer + its shared expert
+    assert "blk.3.ffn_gate_inp.weight" in names and "blk.2.ffn_gate_inp.weight" not in names
