@@ -315,19 +315,14 @@ def model_from_gguf(info: GgufInfo) -> ModelSpec:
     return spec
 
 
-# Layers with a windowed / chunked KV cache, as llama.cpp's load_hparams sets them per architecture
-# (src/llama-model.cpp, hparams.set_swa_pattern(p): layer il is windowed when il % p < p - 1).
-_SWA_PERIOD = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2}
-LLAMA4_CHUNK = 8192  # llama.cpp hard-codes Llama 4's attention chunk (n_swa) and a 3:1 chunked:full pattern
-
-
 def _swa_layout(meta: dict[str, Any], arch: str, path: str) -> tuple[int | None, int | None, int | None]:
-    """(sliding_window, swa_period, attn_chunk) llama.cpp derives from the header."""
+    """(sliding_window, swa_period, attn_chunk) as the header gives them.
+
+    Which layers are windowed is the architecture's rule (hwbench.estimate.memory.swa_layout, after
+    llama.cpp's load_hparams), so the period is left to it; only Llama 4's explicit
+    ``sliding_window = 0`` (chunked attention off) is recorded, as attn_chunk 0.
+    """
     window = _get(meta, arch, "attention.sliding_window", path=path)
     if arch == "llama4":
-        if window == 0:  # an explicit 0 turns chunked attention off
-            return None, None, 0
-        return None, 4, LLAMA4_CHUNK
-    if arch in _SWA_PERIOD and window:
-        return int(window), _SWA_PERIOD[arch], None
-    return None, None, None  # no window, or one llama.cpp ignores (phi3 disables its SWA)
+        return None, None, (0 if window == 0 else None)
+    return (int(window) if window else None), None, None

@@ -92,7 +92,7 @@ def _roundtrip(tmp_path: Path, arch: str, ftype: str = "Q4_K_M", **kw: object): 
 
 def test_header_roundtrip_gemma3_window_pattern(tmp_path: Path) -> None:
     spec, back = _roundtrip(tmp_path, "gemma3", n_layer=7, head_dim=64, tied_embeddings=True, sliding_window=64)
-    assert (back.sliding_window, back.swa_period) == (64, 6)
+    assert back.sliding_window == 64 and mem.swa_layout(back) == (64, 6)
     from hwbench.schema import EstimateSettings
 
     s = EstimateSettings(context=4096, ubatch=512, batch=2048)
@@ -101,7 +101,7 @@ def test_header_roundtrip_gemma3_window_pattern(tmp_path: Path) -> None:
 
 def test_header_roundtrip_llama4_chunks_and_interleave(tmp_path: Path) -> None:
     spec, back = _roundtrip(tmp_path, "llama4", n_layer=4, n_head_kv=2, n_expert=4, n_expert_used=1, n_ff_exp=256, moe_every=2)
-    assert (back.attn_chunk, back.swa_period, back.moe_every) == (8192, 4, 2)
+    assert back.moe_every == 2 and mem.swa_layout(back) == (8192, 4)
 
 
 def test_header_roundtrip_gpt_oss(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_header_roundtrip_gpt_oss(tmp_path: Path) -> None:
         tmp_path, "gpt-oss", "MXFP4_MOE", head_dim=64, n_head_kv=2, n_expert=4, n_expert_used=2, n_ff_exp=256, sliding_window=32
     )
     assert back.attn_sinks and back.moe_bias
-    assert (back.sliding_window, back.swa_period, back.head_dim) == (32, 2, 64)
+    assert back.head_dim == 64 and mem.swa_layout(back) == (32, 2)
 
 
 def test_header_roundtrip_deepseek2_mla(tmp_path: Path) -> None:
@@ -130,3 +130,9 @@ def test_header_roundtrip_deepseek2_mla(tmp_path: Path) -> None:
     # the GGUF's key/value_length describe the cached latent; the per-head sizes come from *_mla
     assert (back.head_dim, back.head_dim_v, back.kv_lora_rank, back.q_lora_rank, back.qk_rope_dim) == (96, 64, 128, 256, 32)
     assert mem.kv_row_dims(back) == (160, 0)
+
+
+def test_header_roundtrip_llama4_chunking_off(tmp_path: Path) -> None:
+    # sliding_window = 0 in a llama4 header turns chunked attention off in llama.cpp: every layer full
+    spec, back = _roundtrip(tmp_path, "llama4", n_layer=4, n_head_kv=2, n_expert=4, n_expert_used=1, n_ff_exp=256, attn_chunk=0)
+    assert back.attn_chunk == 0 and mem.swa_layout(back) is None
