@@ -273,6 +273,8 @@ def compute_bytes(
             masks = sum(c * T * f32 for c in cells)
             kq = max(cells) * T * m.n_head * f32
             attn = masks + kq + 3 * u + 2 * q + kc + vc
+        if m.kv_lora_rank:
+            attn = masks + _mla_attention_bytes(m, s, T, max(cells))
         if m.is_moe:
             ffe = m.n_ff_exp or m.n_ff
             f = ffe * m.n_expert_used * T * f32 + m.n_expert * T * f32
@@ -290,6 +292,25 @@ def compute_bytes(
             # where the logits land depends on where earlier phases left live tensors: replay the allocator
             peak = max(peak, _replay_dense_graph(m, s, T, kv_cells_by_kind(m, s, n_kv)))
     return int(peak)
+
+
+def _mla_attention_bytes(m: ModelSpec, s: EstimateSettings, T: int, n_kv: int) -> int:
+    """Attention phase of an MLA layer (src/models/deepseek2.cpp with absorbed K/V projections).
+
+    Building the query is the peak: the q_b projection [n_head*head_dim] is alive while its no-rope
+    part is absorbed into the latent space [n_head*kv_lora] and concatenated with the roped part
+    into Q [n_head*(kv_lora+rope)]; beside it the compressed KV row, its norm and K (3 latent rows)
+    and the residual. Without flash attention the KQ scores [n_kv, T, n_head] f32 come on top,
+    unless they fit the hole the absorbed query left (n_kv <= kv_lora).
+    """
+    f32 = 4
+    lora, rope = m.kv_lora_rank or 0, m.qk_rope_dim or 0
+    absorbed = m.n_head * lora * T * f32
+    qbuild = m.n_head * T * f32 * (m.k_head_dim + rope + lora + rope) + absorbed + 3 * (lora + rope) * T * f32 + m.n_embd * T * f32
+    if s.flash_attn:
+        return qbuild
+    kq = n_kv * T * m.n_head * f32
+    return qbuild + (kq if kq > absorbed else 0)
 
 
 # ---- a replay of ggml-alloc over the graph of a dense llama-style model ---------------------------

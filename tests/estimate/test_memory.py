@@ -255,8 +255,19 @@ def test_mla_latent_cache_f16_and_q8_0() -> None:
 
 
 def test_tensor_lists_of_new_architectures() -> None:
-    oss = _spec(arch="gpt-oss", n_layer=2, n_head=64, n_head_kv=8, head_dim=64, n_ff=2880, n_embd=2880, n_ff_exp=2880,
-                n_expert=32, n_expert_used=4, sliding_window=128)
+    oss = _spec(
+        arch="gpt-oss",
+        n_layer=2,
+        n_head=64,
+        n_head_kv=8,
+        head_dim=64,
+        n_ff=2880,
+        n_embd=2880,
+        n_ff_exp=2880,
+        n_expert=32,
+        n_expert_used=4,
+        sliding_window=128,
+    )
     names = {t.name for t in model_tensors(oss, "MXFP4_MOE")}
     assert {"blk.0.attn_sinks.weight", "blk.0.ffn_gate_inp.bias", "blk.0.ffn_down_exps.bias", "blk.0.attn_output.bias"} <= names
     assert "blk.0.ffn_norm.weight" not in names and "blk.0.post_attention_norm.weight" in names
@@ -267,3 +278,37 @@ def test_tensor_lists_of_new_architectures() -> None:
     assert "blk.0.ffn_gate.weight" in names and "blk.0.ffn_gate_exps.weight" not in names  # dense layer
     assert {"blk.1.ffn_gate_exps.weight", "blk.1.ffn_up_shexp.weight"} <= names  # MoE layer + its shared expert
     assert "blk.3.ffn_gate_inp.weight" in names and "blk.2.ffn_gate_inp.weight" not in names
+
+
+@pytest.mark.parametrize(
+    ("ctx", "fa", "measured_mib"),
+    [(512, True, 183.5), (512, False, 184.0), (4096, True, 187.0), (4096, False, 703.0), (16384, False, 2263.0)],
+)
+def test_mla_compute_buffer_anchors(ctx: int, fa: bool, measured_mib: float) -> None:
+    # 64 heads of 192/128 (Kimi-K2's head count), latent 512 + 64 rope, n_embd 2048: llama.cpp's logged
+    # `CPU compute buffer size` for the synthetic file (scripts/accuracy_memory.py); the query build
+    # (q_b, absorbed and concatenated Q) is the peak, the KQ scores come on top without flash attention
+    m = ModelSpec(
+        name="mla",
+        arch="deepseek2",
+        params=1,
+        n_layer=2,
+        n_embd=2048,
+        n_head=64,
+        n_head_kv=64,
+        head_dim=192,
+        head_dim_v=128,
+        qk_rope_dim=64,
+        kv_lora_rank=512,
+        q_lora_rank=1536,
+        n_ff=4096,
+        n_ff_exp=512,
+        n_expert=16,
+        n_expert_used=8,
+        n_expert_shared=1,
+        n_dense_lead=1,
+        vocab=32000,
+    )
+    got = mem.compute_bytes(m, S(ctx, fa=fa))
+    want = measured_mib * MiB
+    assert abs(got - want) <= max(0.03 * want, 16 * MiB), (got / MiB, measured_mib)
