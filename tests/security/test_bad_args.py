@@ -150,6 +150,16 @@ PROFILES = [
     (["profiles", "bogus"], ["no such command"]),
 ]
 
+SYNTH = [
+    (["synth", "-o", "{missing}.gguf"], ["say which model"]),
+    (["synth", "--model", "no-such-model", "-o", "{missing}.gguf"], ["unknown model"]),
+    (["synth", "--model", "llama-3.2-1b", "--quant", "awq-4bit", "-o", "{missing}.gguf"], ["gguf type"]),
+    (["synth", "--model", "llama-3.2-1b", "--layers", "-3", "-o", "{missing}.gguf"], ["--layers"]),
+    (["synth", "--model", "llama-3.2-1b", "-o", "{file}"], [".gguf"]),
+    (["synth", "--model", "llama-3.2-1b", "-o", "{missing}/x.gguf"], ["does not exist"]),
+    (["synth", "--model", "llama-3.2-1b"], ["--output"]),
+]
+
 GLOBAL = [
     (["nosuchcommand"], ["no such command"]),
     (["--bogus"], ["no such option"]),
@@ -162,6 +172,7 @@ TABLE += [("report", a, w) for a, w in REPORT]
 TABLE += [("recommend", a, w) for a, w in RECOMMEND]
 TABLE += [("compare", a, w) for a, w in COMPARE]
 TABLE += [("profiles", a, w) for a, w in PROFILES]
+TABLE += [("synth", a, w) for a, w in SYNTH]
 TABLE += [("detect", a, w) for a, w in GLOBAL]
 
 
