@@ -312,3 +312,16 @@ def test_mla_compute_buffer_anchors(ctx: int, fa: bool, measured_mib: float) -> 
     got = mem.compute_bytes(m, S(ctx, fa=fa))
     want = measured_mib * MiB
     assert abs(got - want) <= max(0.03 * want, 16 * MiB), (got / MiB, measured_mib)
+
+
+@pytest.mark.parametrize(
+    ("ctx", "fa", "measured_mib"),
+    [(512, True, 236.5), (512, False, 242.0), (4096, True, 240.0), (4096, False, 363.0), (16384, True, 216.0), (16384, False, 1347.0)],
+)
+def test_phi3_compute_buffer_follows_the_allocator_replay(ctx: int, fa: bool, measured_mib: float) -> None:
+    # Phi-4 widths (fused QKV and gate+up, GQA 40/10, 100k vocab), 2 layers: llama.cpp's logged `CPU compute
+    # buffer size`. The logits land above what the last layer left alive; phi3.cpp's residual add
+    # (residual first) reuses the residual's memory, which moves them by 2 x n_embd x n_ubatch f32
+    m = ModelSpec(name="phi4w", arch="phi3", params=1, n_layer=2, n_embd=5120, n_head=40, n_head_kv=10, n_ff=17920, vocab=100352)
+    got = mem.compute_bytes(m, S(ctx, fa=fa)) / MiB
+    assert abs(got - measured_mib) <= 0.1, (got, measured_mib)
