@@ -288,9 +288,12 @@ def compute_bytes(
         peak = max(attn, ffn)
     if with_output:
         peak = max(peak, m.vocab * T * f32 + 2 * u)
-        if with_layers and m.arch in _REPLAYED_ARCHS and not (m.is_moe or m.kv_lora_rank or swa_layout(m)):
+        lay = swa_layout(m)
+        if with_layers and m.arch in _REPLAYED_ARCHS and not (m.is_moe or m.kv_lora_rank or (lay and m.arch != "gemma3")):
             # where the logits land depends on where earlier phases left live tensors: replay the allocator
-            replay = _replay_dense_graph(m, s, T, kv_cells_by_kind(m, s, n_kv))
+            # (gemma3: two periods of its window pattern, so the last global layer and all after it are seen)
+            n_rep = min(m.n_layer, 2 * lay[1]) if lay else 2
+            replay = _replay_dense_graph(m, s, T, kv_cells_by_kind(m, s, n_kv), n_layers=n_rep)
             # phi3's replay matches llama.cpp's logged size in every measured case, where the per-phase
             # sums over-count (they were fitted on llama/qwen2 graphs): take the replay alone there
             peak = replay if m.arch in _REPLAY_ALONE else max(peak, replay)
@@ -337,7 +340,7 @@ def _mla_attention_bytes(m: ModelSpec, s: EstimateSettings, T: int, n_kv: int) -
 
 # Only the graphs the replay follows node for node (qwen2 adds biases in place: same placement). Others
 # (Gemma's extra norms and SWA masks, MoE routing, MLA) keep the per-phase model above.
-_REPLAYED_ARCHS = frozenset({"llama", "qwen2", "qwen3", "mistral3", "phi3"})
+_REPLAYED_ARCHS = frozenset({"llama", "qwen2", "qwen3", "mistral3", "phi3", "gemma3"})
 _REPLAY_ALONE = frozenset({"phi3"})
 _ALIGN = 32  # CPU buffer alignment (ggml-backend, TENSOR_ALIGNMENT)
 _INPLACE = frozenset({"add", "mul", "rms_norm", "rope", "soft_max", "scale"})
@@ -479,11 +482,22 @@ def _replay_dense_graph(m: ModelSpec, s: EstimateSettings, T: int, cells: list[i
     inputs = [tokens, _Node(u), pos, k_idxs, v_idxs, *masks, out_ids]
     nodes: list[_Node] = []
     inp = n(u, "get_rows", ext, tokens)
-    n_kv = max(cells)
     fused = m.arch == "phi3"  # one QKV projection (Q/K/V are views of it), one up projection of 2*n_ff
+    gemma = m.arch == "gemma3"  # q/k norms, post-attention and post-FFN norms, scaled input, per-layer masks
+    if gemma:
+        inp = n(u, "scale", inp)
+    # the layers replayed are the model's last n_layers (their window kinds matter, and the state repeats)
+    first = max(0, m.n_layer - n_layers) if gemma else 0
     for il in range(n_layers):
+        kind = 1 if gemma and len(cells) > 1 and is_swa_layer(m, first + il) else 0
+        n_kv, mask = cells[kind], masks[kind]
         x = n(u, "mul", n(u, "rms_norm", inp), ext)
-        if fused:  # src/models/phi3.cpp: rope of a view gets its own tensor, then Q is scaled in place
+        if gemma:  # src/models/gemma3.cpp: norm of a view gets its own tensor; mul, rope, scale in place
+            qr = n(q, "scale", n(q, "rope", n(q, "mul", n(q, "rms_norm", view(n(q, "mul_mat", ext, x))), ext), pos))
+            vcur = n(vc, "mul_mat", ext, x)
+            kr = n(kc, "rope", n(kc, "mul", n(kc, "rms_norm", view(n(kc, "mul_mat", ext, x))), ext), pos)
+            vview = view(vcur)
+        elif fused:  # src/models/phi3.cpp: rope of a view gets its own tensor, then Q is scaled in place
             qkv = n(q + kc + vc, "mul_mat", ext, x)
             qr = n(q, "scale", n(q, "rope", view(qkv), pos))
             kr = n(kc, "rope", view(qkv), pos)
@@ -497,20 +511,27 @@ def _replay_dense_graph(m: ModelSpec, s: EstimateSettings, T: int, cells: list[i
         n(0, "set_rows", view(vview), v_idxs, ext).external = True
         qp = view(qr)
         if fa:
-            att = view(n(qv, "flash_attn_ext", qp, ext, ext, masks[0]))
+            att = view(n(qv, "flash_attn_ext", qp, ext, ext, mask))
         else:
             kq = n(n_kv * T * m.n_head * f32, "mul_mat", ext, qp)
-            att = n(qv, "cont", view(n(qv, "mul_mat", ext, n(kq.size, "soft_max", kq, masks[0]))))
+            att = n(qv, "cont", view(n(qv, "mul_mat", ext, n(kq.size, "soft_max", kq, mask))))
         cur, res = n(u, "mul_mat", ext, att), inp
         if il == n_layers - 1:  # keep only the output tokens' rows (all of them in the worst case)
             cur, res = n(u, "get_rows", cur, out_ids), n(u, "get_rows", inp, out_ids)
+        if gemma:
+            cur = n(u, "mul", n(u, "rms_norm", cur), ext)
         ffn_inp = n(u, "add", cur, res)
         h = n(u, "mul", n(u, "rms_norm", ffn_inp), ext)
-        if fused:
+        if gemma:
+            up = n(m.n_ff * T * f32, "mul_mat", ext, h)
+            glu = n(m.n_ff * T * f32, "geglu", n(m.n_ff * T * f32, "mul_mat", ext, h), up)
+        elif fused:
             glu = n(m.n_ff * T * f32, "swiglu", n(2 * m.n_ff * T * f32, "mul_mat", ext, h))
         else:
             glu = n(m.n_ff * T * f32, "swiglu", n(m.n_ff * T * f32, "mul_mat", ext, h), n(m.n_ff * T * f32, "mul_mat", ext, h))
         down = n(u, "mul_mat", ext, glu)
+        if gemma:
+            down = n(u, "mul", n(u, "rms_norm", down), ext)
         # phi3.cpp adds (residual, ffn_out): the in-place add then reuses the residual's memory
         inp = n(u, "add", ffn_inp, down) if fused else n(u, "add", down, ffn_inp)
     x = n(u, "mul", n(u, "rms_norm", inp), ext, output=True)

@@ -325,3 +325,28 @@ def test_phi3_compute_buffer_follows_the_allocator_replay(ctx: int, fa: bool, me
     m = ModelSpec(name="phi4w", arch="phi3", params=1, n_layer=2, n_embd=5120, n_head=40, n_head_kv=10, n_ff=17920, vocab=100352)
     got = mem.compute_bytes(m, S(ctx, fa=fa)) / MiB
     assert abs(got - measured_mib) <= 0.1, (got, measured_mib)
+
+
+@pytest.mark.parametrize(
+    ("ctx", "fa", "ub", "measured_mib"),
+    [(32768, False, 512, 559.2), (32768, False, 256, 279.6), (16384, False, 512, 518.8), (4096, True, 512, 516.5)],
+)
+def test_gemma3_compute_buffer_follows_the_allocator_replay(ctx: int, fa: bool, ub: int, measured_mib: float) -> None:
+    # Gemma-3-1B widths (5 local : 1 global, window 512, 262k vocab), 7 layers: llama.cpp's logged compute
+    # buffer. Without flash attention at 32k the logits land above what the global layer's KQ left behind
+    m = ModelSpec(
+        name="g3",
+        arch="gemma3",
+        params=1,
+        n_layer=7,
+        n_embd=1152,
+        n_head=4,
+        n_head_kv=1,
+        head_dim=256,
+        n_ff=6912,
+        vocab=262144,
+        tied_embeddings=True,
+        sliding_window=512,
+    )
+    got = mem.compute_bytes(m, S(ctx, fa=fa, ub=ub)) / MiB
+    assert abs(got - measured_mib) <= max(0.03 * measured_mib, 1.0), (got, measured_mib)
