@@ -305,14 +305,15 @@ def _mla_attention_bytes(m: ModelSpec, s: EstimateSettings, T: int, n_kv: int) -
 
     Building the query is the peak: the q_b projection [n_head*head_dim] is alive while its no-rope
     part is absorbed into the latent space [n_head*kv_lora] and concatenated with the roped part
-    into Q [n_head*(kv_lora+rope)]; beside it the compressed KV row, its norm and K (3 latent rows)
-    and the residual. Without flash attention the KQ scores [n_kv, T, n_head] f32 come on top,
-    unless they fit the hole the absorbed query left (n_kv <= kv_lora).
+    into Q [n_head*(kv_lora+rope)]; beside it the compressed KV row, its norm and K (3 latent rows),
+    the residual and the attention norm's output (still needed for the KV projection). Without flash
+    attention the KQ scores [n_kv, T, n_head] f32 come on top, unless they fit the hole the absorbed
+    query left (n_kv <= kv_lora).
     """
     f32 = 4
     lora, rope = m.kv_lora_rank or 0, m.qk_rope_dim or 0
     absorbed = m.n_head * lora * T * f32
-    qbuild = m.n_head * T * f32 * (m.k_head_dim + rope + lora + rope) + absorbed + 3 * (lora + rope) * T * f32 + m.n_embd * T * f32
+    qbuild = m.n_head * T * f32 * (m.k_head_dim + rope + lora + rope) + absorbed + 3 * (lora + rope) * T * f32 + 2 * m.n_embd * T * f32
     if s.flash_attn:
         return qbuild
     kq = n_kv * T * m.n_head * f32
