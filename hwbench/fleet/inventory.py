@@ -13,6 +13,7 @@ Inventory file (YAML)::
         port: 22                   # optional
         identity_file: ~/.ssh/vps  # optional private key (its passphrase, if any, from the agent)
         usd_per_hour: 0.44         # optional: what you pay for it, shown as "inventory" in the tables
+        hwbench: ~/venv/bin/hwbench  # optional: how to run hwbench there (overrides --remote-hwbench)
 
 A bare list of such entries is accepted too. No passwords: the file has no field for one.
 """
@@ -29,7 +30,7 @@ from hwbench.errors import BadFile, BadInput
 
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9_.%:-]+$")  # names, IPv4, IPv6 (inside brackets), scoped v6
-FIELDS = ("name", "host", "user", "port", "identity_file", "usd_per_hour")
+FIELDS = ("name", "host", "user", "port", "identity_file", "usd_per_hour", "hwbench")
 MAX_INVENTORY_BYTES = 1 * 2**20
 
 
@@ -44,6 +45,7 @@ class FleetHost:
     identity_file: str | None = None
     usd_per_hour: float | None = None
     price_source: str | None = None  # where usd_per_hour came from ("inventory FILE")
+    remote_hwbench: str | None = None  # command line that runs hwbench on this host (inventory 'hwbench')
 
     @property
     def destination(self) -> str:
@@ -153,6 +155,9 @@ def parse_inventory(data: Any, source: str) -> list[FleetHost]:
         else:
             label = label_from(FleetHost("", base.host, user, port).destination)
         usd = _positive_usd(e["usd_per_hour"], where) if e.get("usd_per_hour") is not None else None
+        hw = e.get("hwbench")
+        if hw is not None and (not isinstance(hw, str) or not hw.strip() or "\n" in hw):
+            raise BadFile(f"{where}: hwbench must be one command line (e.g. ~/venv/bin/hwbench)")
         out.append(
             FleetHost(
                 label=label,
@@ -162,6 +167,7 @@ def parse_inventory(data: Any, source: str) -> list[FleetHost]:
                 identity_file=ident.strip() if isinstance(ident, str) else None,
                 usd_per_hour=usd,
                 price_source=f"inventory {Path(source).name}" if usd is not None else None,
+                remote_hwbench=hw.strip() if isinstance(hw, str) else None,
             )
         )
     return out

@@ -13,7 +13,7 @@ import json
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,8 @@ async def _bench_one(host: FleetHost, opts: FleetOptions, sem: asyncio.Semaphore
                     for n in keys.notes:
                         say(f"warning: {n}")
                     async with conn:
-                        return await bench_on_host(conn, opts.plan, st.path, say, stage)
+                        plan = replace(opts.plan, remote_hwbench=host.remote_hwbench) if host.remote_hwbench else opts.plan
+                        return await bench_on_host(conn, plan, st.path, say, stage)
 
                 outcome = await asyncio.wait_for(job(), opts.timeout_s)
                 stage[0] = "saving"
