@@ -1,6 +1,6 @@
 # hwbench: the two set-up commands of the README's Quickstart.
 #   make report   create .venv, install hwbench with its extras, benchmark this machine, write reports/hwbench-report.html
-#   make test     install what the tests need (Python packages, Debian's chromium), lint, run them all
+#   make test     install what the tests need (Python packages, Debian's chromium and openssh-server), lint, run them all
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -18,7 +18,7 @@ venv: $(BIN)/python
 
 install: venv
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e ".[nvidia,llamacpp,test]"
+	$(BIN)/pip install -q -e ".[nvidia,llamacpp,fleet,test]"
 
 install-test: install
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -27,6 +27,14 @@ install-test: install
 	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will fail"; \
 	fi
+	@if [ ! -x /usr/sbin/sshd ]; then \
+	  echo "installing Debian's openssh-server for the fleet tests (they start sshd as you, on 127.0.0.1)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null) \
+	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null) \
+	  || echo "WARNING: could not install openssh-server; fleet tests will fail"; \
+	fi
+	@# sshd started by root insists on /run/sshd, which systemd creates at boot (not in containers)
+	@if [ "$$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -p -m 0755 /run/sshd; fi
 
 # The main job: inventory, one real llama.cpp benchmark (a small synthetic model, ~20 s on 2 cores;
 # it also calibrates `hwbench check`), then the HTML report with the measurements in it.

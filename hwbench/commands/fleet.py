@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from hwbench.errors import BadInput
+from hwbench.errors import BadInput, HwbenchError
 
 # `hwbench bench` options forwarded to every host: (fleet option name, bench flag)
 BENCH_FLAGS = (
@@ -172,6 +172,10 @@ def bench(ctx: click.Context, hosts: tuple[str, ...], inventory: str | None, ins
     args = bench_args(bench_values)
     inv = load_inventory(inventory) if inventory else None
     chosen = select_hosts(hosts, inv)
+    try:
+        import asyncssh  # noqa: F401
+    except ImportError:
+        raise HwbenchError("hwbench fleet needs asyncssh: pip install 'hwbench[fleet]' (or pip install 'asyncssh>=2.14')") from None
     from hwbench.fleet.store import prepare_out
 
     out_dir = prepare_out(Path(out))

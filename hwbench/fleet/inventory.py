@@ -191,7 +191,10 @@ def load_inventory(path: str | Path) -> list[FleetHost]:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
         raise BadFile(f"--inventory {p}: not valid YAML{at}") from None
-    return parse_inventory(data, str(p))
+    try:
+        return parse_inventory(data, str(p))
+    except BadInput as e:
+        raise BadFile(f"--inventory {e}") from None
 
 
 def select_hosts(args: tuple[str, ...] | list[str], inventory: list[FleetHost] | None) -> list[FleetHost]:

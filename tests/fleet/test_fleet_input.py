@@ -114,3 +114,12 @@ def test_fleet_is_listed_in_help() -> None:
     assert code == 0 and "fleet" in out
     code, out, _ = run_cli(["fleet", "--help"])
     assert code == 0 and "bench" in out
+
+
+def test_without_asyncssh_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "asyncssh", None)  # as if the [fleet] extra were not installed
+    code, out, err = run_cli(["fleet", "bench", "somehost", "--out", str(tmp_path / "res")])
+    assert code == 1
+    assert error_lines(err) == ["hwbench: error: hwbench fleet needs asyncssh: pip install 'hwbench[fleet]' (or pip install 'asyncssh>=2.14')"]
