@@ -122,4 +122,6 @@ def test_without_asyncssh_says_how_to_install(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setitem(sys.modules, "asyncssh", None)  # as if the [fleet] extra were not installed
     code, out, err = run_cli(["fleet", "bench", "somehost", "--out", str(tmp_path / "res")])
     assert code == 1
-    assert error_lines(err) == ["hwbench: error: hwbench fleet needs asyncssh: pip install 'hwbench[fleet]' (or pip install 'asyncssh>=2.14')"]
+    assert error_lines(err) == [
+        "hwbench: error: hwbench fleet needs asyncssh: pip install 'hwbench[fleet]' (or pip install 'asyncssh>=2.14')"
+    ]
