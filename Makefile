@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 # torch: the exact CPU build pip finds on this project's machines; asking for plain `torch`
 # would download a multi-GB CUDA build. Override with `make TORCH_SPEC=torch==X ...`.
 TORCH_SPEC ?= torch==2.13.0
+# SkyPilot (for the `fleet sky` tests) pins click<8.2, so it gets its own venv, never .venv
+SKY_VENV ?= .venv-sky
 
 .PHONY: venv install install-test report test test-fast lint clean
 
@@ -35,6 +37,11 @@ install-test: install
 	fi
 	@# sshd started by root insists on /run/sshd, which systemd creates at boot (not in containers)
 	@if [ "$$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -p -m 0755 /run/sshd; fi
+	@if ! $(SKY_VENV)/bin/python -c "import sky" >/dev/null 2>&1; then \
+	  echo "installing SkyPilot into $(SKY_VENV) for the fleet sky tests (its own parser checks our task YAML)"; \
+	  ($(PY) -m venv $(SKY_VENV) && $(SKY_VENV)/bin/pip install -q "skypilot>=0.10") \
+	  || echo "WARNING: could not install SkyPilot; the slow fleet sky tests will fail"; \
+	fi
 
 # The main job: inventory, one real llama.cpp benchmark (a small synthetic model, ~20 s on 2 cores;
 # it also calibrates `hwbench check`), then the HTML report with the measurements in it.
@@ -57,4 +64,4 @@ lint:
 	$(BIN)/mypy hwbench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(SKY_VENV) build *.egg-info .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,27 +77,42 @@ def bench_args(values: dict[str, Any]) -> list[str]:
     return args
 
 
+def bench_options(with_gguf: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The `hwbench bench` options forwarded to the remote runs (values validated by ``bench_args``)."""
+    opts = [
+        click.option("--model", help="Synthetic model of this known architecture (e.g. llama-3.1-8b)."),
+        click.option("--params", help="Synthetic model of about this size (e.g. 8b)."),
+        click.option("--quant", help="GGUF type of the synthetic model (bench's default: Q4_K_M)."),
+        click.option("--layers", type=int, help="Slice mode: K layers, extrapolated."),
+        click.option("--threads", "-t", help="CPU threads on each host (default: all its cores)."),
+        click.option("--reps", "-r", type=int, help="Timed repetitions per test (bench's default: 5)."),
+        click.option("--n-prompt", "-p", help="Prompt tokens (pp test); 0 skips."),
+        click.option("--n-gen", "-n", help="Generated tokens (tg test); 0 skips."),
+        click.option("--depth", "-d", help="Tokens of context before the test."),
+        click.option("--gpu-layers", "-ngl", help="Layers offloaded to the GPU."),
+        click.option("--batch", "-b", help="Logical batch size."),
+        click.option("--ubatch", "-ub", help="Physical micro-batch size."),
+        click.option("--flash-attn", "-fa", help="on, off or auto."),
+        click.option("--kv-type", help="KV cache type."),
+        click.option("--bench-timeout", type=float, help="Seconds allowed per benchmark child process (bench --timeout)."),
+    ]
+    if with_gguf:
+        opts.insert(0, click.option("--gguf", help="A GGUF file ON THE HOSTS (same path on each)."))
+
+    def deco(f: Callable[..., Any]) -> Callable[..., Any]:
+        for o in reversed(opts):
+            f = o(f)
+        return f
+
+    return deco
+
+
 @fleet.command("bench")
 @click.argument("hosts", nargs=-1)
 @click.option(
     "--inventory", type=click.Path(dir_okay=False), help="YAML list of hosts (host, port, user, identity_file, name, usd_per_hour)."
 )
-@click.option("--gguf", help="A GGUF file ON THE HOSTS (same path on each).")
-@click.option("--model", help="Synthetic model of this known architecture (e.g. llama-3.1-8b).")
-@click.option("--params", help="Synthetic model of about this size (e.g. 8b).")
-@click.option("--quant", help="GGUF type of the synthetic model (bench's default: Q4_K_M).")
-@click.option("--layers", type=int, help="Slice mode: K layers, extrapolated.")
-@click.option("--threads", "-t", help="CPU threads on each host (default: all its cores).")
-@click.option("--reps", "-r", type=int, help="Timed repetitions per test (bench's default: 5).")
-@click.option("--n-prompt", "-p", help="Prompt tokens (pp test); 0 skips.")
-@click.option("--n-gen", "-n", help="Generated tokens (tg test); 0 skips.")
-@click.option("--depth", "-d", help="Tokens of context before the test.")
-@click.option("--gpu-layers", "-ngl", help="Layers offloaded to the GPU.")
-@click.option("--batch", "-b", help="Logical batch size.")
-@click.option("--ubatch", "-ub", help="Physical micro-batch size.")
-@click.option("--flash-attn", "-fa", help="on, off or auto.")
-@click.option("--kv-type", help="KV cache type.")
-@click.option("--bench-timeout", type=float, help="Seconds allowed per benchmark child process on the host (bench --timeout).")
+@bench_options()
 @click.option(
     "--install",
     type=click.Choice(["auto", "pip", "none"]),
@@ -249,3 +265,103 @@ def _short_source(src: str | None) -> str:
         return "-"
     head, sep, _ = src.partition(" (")
     return head if sep and head.startswith("profile ") else src
+
+
+@fleet.command("sky")
+@bench_options(with_gguf=False)
+@click.option("--gpu", "gpus", help="Candidate accelerators, SkyPilot names, optionally with a count: L4,A10G,L40S,H100:8.")
+@click.option("--from-recommend", is_flag=True, help="Take the candidates from `hwbench recommend` for this model and quant.")
+@click.option("--max-candidates", default=4, show_default=True, type=int, help="With --from-recommend: how many accelerators.")
+@click.option("--cloud", "clouds", help="SkyPilot infra to use (aws,gcp,runpod ... or aws/us-east-1); default: any enabled.")
+@click.option("--spot", is_flag=True, help="Spot/preemptible instances.")
+@click.option("--install-spec", help="What pip installs on the clusters (default: hwbench[llamacpp,nvidia]==THIS VERSION).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the SkyPilot task here (e.g. task.yaml); default: stdout.")
+@click.option("--launch", is_flag=True, help="Run it: one cluster per candidate (SkyPilot's API, down=True), records home, compare.")
+@click.option("--jobs", "-j", default=4, show_default=True, type=int, help="With --launch: clusters at the same time.")
+@click.option(
+    "--out", default="hwbench-fleet-sky", show_default=True, type=click.Path(file_okay=False), help="With --launch: results folder."
+)
+@click.option("--no-redact", is_flag=True, help="Keep hostnames, addresses and serials in the comparison files.")
+def sky(gpus: str | None, from_recommend: bool, max_candidates: int, clouds: str | None, spot: bool, install_spec: str | None,
+        output: str | None, launch: bool, jobs: int, out: str, no_redact: bool, **bench_values: Any) -> None:  # fmt: skip
+    """Write a SkyPilot task that benchmarks candidate cloud GPUs with hwbench (and, with --launch, run it).
+
+    The task's resources list the candidates; `setup` installs hwbench with llama.cpp built for
+    CUDA; `run` runs `hwbench detect` and `hwbench bench` and leaves the JSON records in
+    ~/hwbench-results on the cluster. `sky launch task.yaml` runs it on the cheapest candidate
+    SkyPilot finds; --launch (needs `pip install 'hwbench[sky]'`) runs every candidate on its own
+    cluster, torn down at the end, brings the records home into --out and compares them.
+
+    \b
+    Examples:
+      hwbench fleet sky --model llama-3.1-8b --quant q4_k_m --gpu L4,A10G,L40S,H100 -o task.yaml
+      hwbench fleet sky --params 70b --quant q4_k_m --from-recommend --cloud aws,gcp --spot -o task.yaml
+    """
+    from hwbench import __version__
+    from hwbench.fleet.sky import SkySpec, candidates_from_recommend, parse_accelerators, parse_clouds, task_name, task_yaml
+
+    if bool(gpus) == from_recommend:
+        raise BadInput("give the candidates with --gpu L4,A10G,... or --from-recommend (one of them)")
+    if not 1 <= max_candidates <= 32:
+        raise BadInput("--max-candidates must be 1..32")
+    if jobs < 1:
+        raise BadInput("--jobs must be at least 1")
+    if output and Path(output).suffix.lower() not in (".yaml", ".yml"):
+        raise BadInput(f"-o {output!r}: a SkyPilot task is YAML; name it .yaml")
+    if install_spec is not None and (not install_spec.strip() or install_spec.startswith("-")):
+        raise BadInput(f"--install-spec {install_spec!r}: expected a pip requirement")
+    args = bench_args(bench_values)
+    cloud_list = parse_clouds(clouds)
+    sources: list[str] = []
+    if from_recommend:
+        if not (bench_values.get("model") or bench_values.get("params")):
+            raise BadInput("--from-recommend needs the model: --model NAME or --params SIZE")
+        accs, sources = candidates_from_recommend(
+            model=bench_values.get("model"),
+            params=bench_values.get("params"),
+            quant=bench_values.get("quant") or "Q4_K_M",
+            clouds=cloud_list,
+            spot=spot,
+            limit=max_candidates,
+        )
+    else:
+        accs = parse_accelerators(gpus or "")
+        sources = ["given (--gpu)"]
+    spec = SkySpec(
+        accelerators=accs,
+        bench_args=args,
+        clouds=cloud_list,
+        spot=spot,
+        install_spec=install_spec or f"hwbench[llamacpp,nvidia]=={__version__}",
+        name=task_name(args),
+        sources=sources,
+    )
+    text = task_yaml(spec)
+    if output:
+        from hwbench.fleet.store import write_text_atomic
+
+        write_text_atomic(Path(output), text)
+        click.echo(f"SkyPilot task written to {output} (candidates: {', '.join(accs)})", err=True)
+    elif not launch:
+        click.echo(text, nl=False)
+    if launch:
+        from hwbench.fleet.sky import SkyPilotApi
+
+        _launch(spec, SkyPilotApi(), jobs=jobs, out=Path(out), redact=not no_redact)
+
+
+def _launch(spec: Any, api: Any, *, jobs: int, out: Path, redact: bool) -> None:
+    from hwbench.fleet.sky import launch_all, save_launches
+    from hwbench.fleet.store import prepare_out
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    out_dir = prepare_out(out)
+    results = launch_all(spec, api, jobs=jobs, progress=progress)
+    run = save_launches(results, out_dir, redact, progress)
+    _print_table(run)
+    for r in run.reports:
+        if r.status != "ok":
+            click.echo(f"hwbench: fleet: {r.label}: {r.cause}", err=True)
+    click.get_current_context().exit(run.exit_code)

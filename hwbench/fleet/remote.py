@@ -247,7 +247,8 @@ async def bench_on_host(conn: Any, plan: RemotePlan, dest: Path, say: Callable[[
     try:
         cmd = " ".join([hw, "bench", *map(shlex.quote, plan.bench_args), "--out", shlex.quote(rdir), "--json"])
         say("benchmarking: hwbench bench " + (" ".join(plan.bench_args) or "(its defaults)"))
-        fin = await run_remote(conn, watchdog(cmd), on_stderr=lambda ln: say(_one_line(ln, 200)), stdin_open=True)
+        # COLUMNS: rich on the host wraps its progress at 80 columns without a terminal
+        fin = await run_remote(conn, "export COLUMNS=400; " + watchdog(cmd), on_stderr=lambda ln: say(_one_line(ln, 300)), stdin_open=True)
         if fin.exit_status != 0:
             raise FleetHostError(_failure("remote `hwbench bench`", fin))
         timings["bench_s"] = round(time.monotonic() - t, 3)
