@@ -289,7 +289,7 @@ async def fetch_records(conn: Any, rdir: str, dest: Path) -> list[str]:
             raise FleetHostError(f"copying records back over SFTP failed: {_one_line(str(e.reason))}") from None
         out = await _fetch_with_cat(conn, rdir)
     for n, data in out.items():
-        _store(dest, n, data)
+        store_record(dest, n, data)
     return sorted(out)
 
 
@@ -309,7 +309,7 @@ async def _fetch_with_cat(conn: Any, rdir: str) -> dict[str, bytes]:
     return out
 
 
-def _store(dest: Path, name: str, data: bytes) -> None:
+def store_record(dest: Path, name: str, data: bytes) -> None:
     """Write one copied-back record into the staging folder and validate it as `compare` reads records."""
     from hwbench.report.records import load_record
 

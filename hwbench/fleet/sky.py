@@ -210,8 +210,10 @@ class SkyPilotApi:
 
         base = dict(config["resources"])
         task = sky.Task.from_yaml_config(copy.deepcopy(config))  # SkyPilot consumes the dict it is given
-        infra = next((r.get("infra") for r in base.get("any_of", []) if r.get("accelerators") == accelerator and r.get("infra")), None)
-        task.set_resources(sky.Resources(accelerators=accelerator, infra=infra, use_spot=bool(base.get("use_spot"))))
+        infras = [r.get("infra") for r in base.get("any_of", []) if r.get("accelerators") == accelerator] or [None]
+        spot = bool(base.get("use_spot"))
+        # this cluster: this accelerator only, on any of the clouds the task allows
+        task.set_resources({sky.Resources(accelerators=accelerator, infra=i, use_spot=spot) for i in infras})
         request_id = sky.launch(task, cluster_name=cluster_name, down=True)
 
         class _Lines(io.TextIOBase):
@@ -286,7 +288,7 @@ def launch_all(spec: SkySpec, api: SkyApi, *, jobs: int, progress: Callable[[str
 def save_launches(results: list[SkyLaunchResult], out: Path, redact: bool, progress: Callable[[str], None]) -> Any:
     """Each candidate's records into ``out/<label>/`` (like fleet bench), then the comparison of them all."""
     from hwbench.fleet.inventory import FleetHost
-    from hwbench.fleet.remote import FleetHostError, RemotePlan, _store
+    from hwbench.fleet.remote import FleetHostError, RemotePlan, store_record
     from hwbench.fleet.run import FleetOptions, FleetRun, HostReport, write_outputs
     from hwbench.fleet.store import DETECT_FILE, FLEET_SCHEMA_VERSION, Staging
 
@@ -305,7 +307,7 @@ def save_launches(results: list[SkyLaunchResult], out: Path, redact: bool, progr
                         if n == DETECT_FILE:
                             (st.path / DETECT_FILE).write_bytes(data)
                             continue
-                        _store(st.path, n, data)
+                        store_record(st.path, n, data)
                         names.append(n)
                     meta = {
                         "fleet_schema_version": FLEET_SCHEMA_VERSION,
