@@ -238,7 +238,7 @@ def _print_table(run: Any) -> None:
     from rich.table import Table
 
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    t = Table(title="fleet: measured on each host (tokens/s), priced from the inventory or the instance profile", title_justify="left")
+    t = Table(title="fleet: tokens/s measured on each host", title_justify="left")
     for col in ("host", "status", "test", "tokens/s", "USD/hour", "USD/M tokens", "price from"):
         t.add_column(col, justify="right" if col in ("tokens/s", "USD/hour", "USD/M tokens") else "left")
     for r in run.reports:
