@@ -35,7 +35,7 @@ BENCH_FLAGS = (
 
 @click.group("fleet")
 def fleet() -> None:
-    """Benchmark many machines: SSH hosts you already rent (`fleet bench`)."""
+    """Benchmark many machines: SSH hosts you already rent (`fleet bench`), cloud GPUs you might rent (`fleet sky`)."""
 
 
 def bench_args(values: dict[str, Any]) -> list[str]:

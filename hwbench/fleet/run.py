@@ -144,7 +144,7 @@ async def _bench_one(host: FleetHost, opts: FleetOptions, sem: asyncio.Semaphore
     except asyncio.CancelledError:
         rep.status, rep.stage = "interrupted", stage[0]
         rep.cause = f"interrupted (Ctrl-C) while {stage[0]}"
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # the same class from Python 3.11 on
         rep.stage = stage[0]
         rep.cause = f"timed out after {opts.timeout_s:g} s (--timeout) while {stage[0]}"
     except FleetHostError as e:
