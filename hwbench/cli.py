@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "recommend": ("hwbench.commands.recommend", "recommend", "Rank cloud instances / GPUs that run a model, by cost."),
     "compare": ("hwbench.commands.compare", "compare", "Compare benchmark results from several machines."),
     "profiles": ("hwbench.commands.profiles", "profiles", "List, show and validate GPU/model/instance profiles."),
+    "fleet": ("hwbench.commands.fleet", "fleet", "Benchmark many machines over SSH and compare them."),
 }
 
 

@@ -150,6 +150,14 @@ PROFILES = [
     (["profiles", "bogus"], ["no such command"]),
 ]
 
+FLEET = [
+    (["fleet", "bench"], ["no hosts"]),
+    (["fleet", "bench", "a", "--jobs", "0"], ["--jobs"]),
+    (["fleet", "bench", "-oProxyCommand=x"], ["no such option"]),
+    (["fleet", "bench", "--inventory", "{file}"], ["--inventory"]),
+    (["fleet", "bogus"], ["no such command"]),
+]
+
 GLOBAL = [
     (["nosuchcommand"], ["no such command"]),
     (["--bogus"], ["no such option"]),
@@ -162,6 +170,7 @@ TABLE += [("report", a, w) for a, w in REPORT]
 TABLE += [("recommend", a, w) for a, w in RECOMMEND]
 TABLE += [("compare", a, w) for a, w in COMPARE]
 TABLE += [("profiles", a, w) for a, w in PROFILES]
+TABLE += [("fleet", a, w) for a, w in FLEET]
 TABLE += [("detect", a, w) for a, w in GLOBAL]
 
 
