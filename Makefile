@@ -35,14 +35,14 @@ install-test: install
 	  echo "installing Debian's openssh-server for the fleet tests (they start sshd as you, on 127.0.0.1)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null) \
 	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null) \
-	  || echo "WARNING: could not install openssh-server; fleet tests will fail"; \
+	  || { echo "error: could not install openssh-server, which the fleet tests need" >&2; exit 1; }; \
 	fi
 	@# sshd started by root insists on /run/sshd, which systemd creates at boot (not in containers)
 	@if [ "$$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -p -m 0755 /run/sshd; fi
 	@if ! $(SKY_VENV)/bin/python -c "import sky" >/dev/null 2>&1; then \
 	  echo "installing SkyPilot into $(SKY_VENV) for the fleet sky tests (its own parser checks our task YAML)"; \
 	  ($(PY) -m venv $(SKY_VENV) && $(SKY_VENV)/bin/pip install -q "skypilot>=0.10") \
-	  || echo "WARNING: could not install SkyPilot; the slow fleet sky tests will fail"; \
+	  || { echo "error: could not install SkyPilot into $(SKY_VENV), which the fleet sky tests need" >&2; exit 1; }; \
 	fi
 
 # The main job: inventory, one real llama.cpp benchmark (a small synthetic model, ~20 s on 2 cores;
