@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from hwbench import assumptions as A
-from hwbench.cost import USD_PER_MTOK_TEXT, tokens_per_s_per_usd_hour, usd_per_million_tokens
+from hwbench.cost import tokens_per_s_per_usd_hour, usd_per_million_tokens
 from hwbench.hardware import assumed_cpu_bandwidth, cpu_bandwidth_rule_text, cpu_peak_tflops, gpu_target_from_profile, unified_memory_note
 from hwbench.profiles import GpuProfile, InstanceProfile, load_gpus, load_instances
 from hwbench.resolve import ResolvedModel
@@ -30,7 +30,7 @@ GiB = 2**30
 # Every figure assumed for hosts the catalogs describe only by vCPUs and RAM, and for machines built
 # around GPUs to buy, comes from the one table: hwbench/assumptions.py.
 
-USD_PER_MTOK_FORMULA = f"{USD_PER_MTOK_TEXT}, with the estimated generation tokens/s (one stream, batch 1)"
+USD_PER_MTOK_FORMULA = "USD per million generated tokens = USD/hour / (generation tokens/s x 3600) x 1,000,000 (one stream, batch 1)"
 UNSUPPORTED_KINDS = {"tpu", "inferentia", "trainium"}
 
 Verdict = Literal["gpu", "partial", "cpu", "none"]

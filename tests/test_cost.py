@@ -25,4 +25,4 @@ def test_recommend_and_compare_share_the_rule() -> None:
 
     assert recommend.usd_per_million_tokens is usd_per_million_tokens
     assert compare.usd_per_million_tokens is usd_per_million_tokens
-    assert "USD/hour / (tokens/s x 3600)" in recommend.USD_PER_MTOK_FORMULA
+    assert "USD per million generated tokens = USD/hour / (generation tokens/s x 3600) x 1,000,000" in recommend.USD_PER_MTOK_FORMULA
