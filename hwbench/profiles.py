@@ -209,7 +209,14 @@ def _entries(path: Path, section: str) -> list[dict[str, Any]]:
 
 
 def user_dirs(extra: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The user's profile folders, in load order: the data dir's profiles/ (when it exists:
+    `hwbench profiles update` writes there), ``$HWBENCH_PROFILES``, then ``--profiles-dir``."""
+    from hwbench.paths import profiles_dir
+
     dirs = []
+    own = profiles_dir()
+    if own.is_dir():
+        dirs.append(own)
     env = os.environ.get("HWBENCH_PROFILES")
     if env:
         dirs += [Path(p) for p in env.split(os.pathsep) if p]

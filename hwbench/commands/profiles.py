@@ -380,3 +380,88 @@ def validate(directory: str | None, profiles_dir: str | None, as_json: bool) -> 
     if n_err:
         bad = [r.path.name for r in reports if r.errors]
         raise BadInput(f"{n_err} error(s) in {len(bad)} profile file(s): {', '.join(bad)}")
+
+
+# ----------------------------------------------------------------------------- update
+
+
+@profiles.command("update")
+@click.option(
+    "--from",
+    "source",
+    metavar="URL|DIR",
+    help="Where the catalogs are: a URL or folder holding <provider>/vms.csv (default: SkyPilot's published catalogs on GitHub).",
+)
+@click.option("--provider", help="Only these providers, comma-separated (default: every provider of the bundled instance profiles).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def update(source: str | None, provider: str | None, dry_run: bool, as_json: bool) -> None:
+    """Refresh cloud instance prices from SkyPilot's catalogs into your profile folder.
+
+    Reads <source>/<provider>/vms.csv for each provider, keeps one row per instance type (the region
+    with the lowest on-demand price), dates every row (as_of = today, source = the file read) and
+    shows what changed against the current profiles: new, gone, price up, price down. Writes
+    <data dir>/profiles/instances/<provider>.yaml atomically; the bundled profiles are never changed
+    (delete that file to go back to them). A malformed or truncated catalog file is reported and its
+    provider left as it was. Offline: one line, nothing written.
+
+    \b
+    Examples:
+      hwbench profiles update
+      hwbench profiles update --provider lambda,runpod --dry-run
+      hwbench profiles update --from ~/skypilot-catalog/catalogs/v7
+    """
+    from hwbench.catalog import SKYPILOT_CATALOG_URL, update_profiles
+    from hwbench.paths import profiles_dir
+    from hwbench.profiles import load_instances
+
+    bundled = sorted({i.provider.lower() for i in load_instances()})
+    if provider is not None:
+        provs = [p.strip().lower() for p in provider.split(",") if p.strip()]
+        if not provs:
+            raise BadInput(f"--provider {provider!r} names no provider")
+        for p in provs:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,40}", p):
+                raise BadInput(f"--provider {p!r}: not a provider name (letters, digits, - and _)")
+    else:
+        provs = bundled
+    out_dir = profiles_dir()
+    results = update_profiles(source or SKYPILOT_CATALOG_URL, provs, out_dir, _dt.date.today().isoformat(), write=not dry_run)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "provider": u.provider,
+                        "source": u.source,
+                        "instance_types": len(u.entries),
+                        "new": u.new,
+                        "gone": u.gone,
+                        "up": [{"instance_type": t, "old_usd_per_hour": a, "new_usd_per_hour": b} for t, a, b in u.up],
+                        "down": [{"instance_type": t, "old_usd_per_hour": a, "new_usd_per_hour": b} for t, a, b in u.down],
+                        "unchanged": u.unchanged,
+                        "error": u.error,
+                        "written": u.written,
+                    }
+                    for u in results
+                ],
+                indent=2,
+            )
+        )
+    else:
+        out = console()
+        for u in results:
+            out.print(_e(u.summary()))
+            for t in u.new[:10]:
+                out.print(f"   new   {_e(t)}")
+            for t in u.gone[:10]:
+                out.print(f"   gone  {_e(t)} (kept from the bundled profiles, with its old date)")
+            for t, a, b in (u.up + u.down)[:20]:
+                out.print(f"   {'up  ' if b > a else 'down'}  {_e(t)}: {a:g} -> {b:g} USD/hour")
+            if u.written:
+                out.print(f"   written to {_e(u.written)}")
+        if dry_run:
+            out.print("dry run: nothing written")
+    failed = [u for u in results if u.error]
+    if failed and len(failed) == len(results):
+        raise BadInput(f"no provider updated: {failed[0].error}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""))
