@@ -28,7 +28,7 @@ _PROFILES_DIR_OPT = click.option(
 
 @click.group("profiles")
 def profiles() -> None:
-    """List, show and validate GPU / model / cloud-instance profiles.
+    """List, show, validate and update GPU / model / cloud-instance profiles.
 
     \b
     Examples:
@@ -38,6 +38,7 @@ def profiles() -> None:
       hwbench profiles show "RTX 3090"
       hwbench profiles show runpod/1x_A100-80GB_SECURE
       hwbench profiles validate ~/my-prices      # check your own profile files before using them
+      hwbench profiles update --dry-run          # what SkyPilot's catalogs say changed in the rental prices
     """
 
 
