@@ -119,6 +119,8 @@ def _read_yaml(path: Path) -> Any:
         raise ProfileError(f"{path}: profile file is not UTF-8 text") from None
     except RecursionError:
         raise ProfileError(f"{path}: malformed YAML: nested deeper than {MAX_PROFILE_DEPTH} levels") from None
+    except ValueError as e:  # PyYAML builds dates itself: 'as_of: 2026-13-01' raises ValueError, not YAMLError
+        raise ProfileError(f"{path}: malformed YAML profile: {e} (quote dates as '2026-12-01')") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -288,10 +290,10 @@ class GpuPrice(BaseModel):
 
     gpu: str  # the GPU profile's name (or a name find_gpu resolves)
     price_usd: float = Field(gt=0, allow_inf_nan=False)
-    price_kind: str
+    price_kind: str = Field(min_length=1)
     what: str | None = None
     memory_gib: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    source: str
+    source: str = Field(min_length=3)
     as_of: str
 
     @field_validator("as_of", mode="before")

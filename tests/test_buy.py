@@ -203,3 +203,27 @@ def test_table_shows_price_kind_age_and_break_even() -> None:
     assert r.exit_code == 0, r.output
     assert "launch MSRP" in r.output and "(old)" in r.output and "months" in r.output
     assert "pays off after" in r.output
+
+
+def test_profiles_validate_checks_price_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hwbench.cli import main
+
+    (tmp_path / "gpu_prices_a.yaml").write_text(
+        "prices:\n- gpu: RTX 9999 Hyper\n  price_usd: 5\n  price_kind: used\n  source: a shop\n  as_of: '2026-11-01'\n"
+    )
+    (tmp_path / "gpu_prices_b.yaml").write_text(
+        "prices:\n- gpu: RTX 3090\n  price_usd: 650\n  price_kind: used\n  source: a shop\n  as_of: 2026-13-01\n"
+    )
+    with pytest.raises(SystemExit) as e:
+        main(["profiles", "validate", str(tmp_path)])
+    out = capsys.readouterr()
+    assert e.value.code == 2
+    assert "'RTX 9999 Hyper' is not a known GPU profile" in out.out
+    assert "quote dates" in out.out and "Traceback" not in out.out + out.err
+
+
+def test_bundled_price_file_validates(capsys: pytest.CaptureFixture[str]) -> None:
+    from hwbench.commands.profiles import validate_dir
+
+    rep = next(r for r in validate_dir(None) if r.path.name == "gpu_prices.yaml")
+    assert rep.kind == "prices" and rep.entries == len(load_gpu_prices()) and not rep.errors and not rep.warnings

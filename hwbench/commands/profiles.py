@@ -238,6 +238,8 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _kind_of(path: Path, root: Path) -> str | None:
+    if path.name.startswith("gpu_prices"):
+        return "prices"  # purchase prices (gpu_prices.yaml, a user's gpu_prices*.yaml)
     for k in KINDS:
         if path.name.startswith(k) or path.parent.name == k and path.parent != root:
             return k
@@ -262,7 +264,7 @@ def validate_file(path: Path, kind: str, gpu_names: set[str]) -> FileReport:
     """Every entry of one profile file, each problem named by entry and field (never stops at the first)."""
     from pydantic import ValidationError
 
-    from hwbench.profiles import GpuProfile, InstanceProfile, _entries
+    from hwbench.profiles import GpuPrice, GpuProfile, InstanceProfile, _entries
     from hwbench.schema import ModelSpec
 
     rep = FileReport(path, kind)
@@ -271,7 +273,7 @@ def validate_file(path: Path, kind: str, gpu_names: set[str]) -> FileReport:
     except HwbenchError as e:
         rep.errors.append(str(e).replace(f"{path}: ", ""))
         return rep
-    model_cls: Any = {"gpus": GpuProfile, "models": ModelSpec, "instances": InstanceProfile}[kind]
+    model_cls: Any = {"gpus": GpuProfile, "models": ModelSpec, "instances": InstanceProfile, "prices": GpuPrice}[kind]
     seen: set[str] = set()
     for i, item in enumerate(items):
         try:
@@ -303,6 +305,18 @@ def validate_file(path: Path, kind: str, gpu_names: set[str]) -> FileReport:
             _check_date(rep, i, obj.as_of)
             if obj.price_usd is not None and not obj.price_source:
                 rep.errors.append(f"gpus[{i}] field 'price_source': a purchase price needs its source")
+        elif kind == "prices":
+            ident = obj.gpu.lower()
+            _check_date(rep, i, obj.as_of)
+            if not obj.source.strip():
+                rep.errors.append(f"prices[{i}] field 'source': empty; every price needs a source")
+            if ident not in gpu_names:
+                try:
+                    from hwbench.profiles import find_gpu
+
+                    find_gpu(obj.gpu)
+                except BadInput:
+                    rep.errors.append(f"prices[{i}] field 'gpu': {obj.gpu!r} is not a known GPU profile")
         else:
             ident = obj.name.lower()
         if ident in seen:
@@ -336,7 +350,7 @@ def validate_dir(directory: Path | None, profiles_dir: str | None = None) -> lis
             continue
         if kind is None:
             rep = FileReport(p, None)
-            rep.warnings.append("ignored: the file name must start with gpus, models or instances (or be in such a folder)")
+            rep.warnings.append("ignored: the file name must start with gpus, gpu_prices, models or instances (or be in such a folder)")
             reports.append(rep)
             continue
         reports.append(validate_file(p, kind, gpu_names))
