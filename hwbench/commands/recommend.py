@@ -186,7 +186,13 @@ def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-d
         + (f" <= {rec.max_usd_per_hour:g} USD/hour" if rec.max_usd_per_hour else "")
         + (f"; providers: {escape(', '.join(rec.providers))}" if rec.providers else "")
     )
-    out.print(f"[bold]prices as of {escape(', '.join(rec.prices_as_of) or '-')}[/bold] (instance profiles; sources per row in --json)")
+    ages = sorted({c.price_age_days for c in rec.candidates if c.price_age_days is not None})
+    age = f", {ages[0]}-{ages[-1]} days old" if ages and ages[0] != ages[-1] else (f", {ages[0]} days old" if ages else "")
+    n_old = sum(1 for c in rec.candidates if c.price_stale)
+    out.print(
+        f"[bold]prices as of {escape(', '.join(rec.prices_as_of) or '-')}{age}[/bold] (instance profiles; sources per row in --json)"
+        + (f" [yellow]{n_old} older than {A.value('price_stale_days'):g} days[/]" if n_old else "")
+    )
     rows = rec.candidates if not limit else rec.candidates[:limit]
     n_meet = sum(1 for c in rec.candidates if c.meets_target)
     t = Table(title=f"Instances: {n_meet} of {len(rec.candidates)} that run it meet the target (showing {len(rows)})", title_justify="left")
