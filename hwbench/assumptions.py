@@ -268,6 +268,16 @@ _TABLE: tuple[Assumption, ...] = (
         "hwbench judgement, not measured by hwbench: nvidia-smi on a Linux desktop commonly lists a few hundred MiB "
         "for Xorg/Wayland, the compositor and a browser; the low end, so that only real tight fits are flagged",
     ),
+    Assumption(
+        "cpu_sgemm_share_of_peak",
+        0.8,
+        "x fp32 peak",
+        "share of the CPU's fp32 FMA peak (cores x clock x SIMD) that numpy's BLAS fp32 matmul reaches in the quick CPU "
+        "probe (hwbench/probe.py, n = 1024-2048): the probe's rate / this = the peak the speed formulas take before `bench` "
+        "has calibrated the machine (llama.cpp's CPU kernel factors are relative to the fp32 peak, not to BLAS)",
+        "hwbench estimate (optimized BLAS sgemm typically runs at 75-90% of peak at these sizes); not yet measured on an "
+        "idle machine: scripts/accuracy_first_run.py measures the first-run estimate against `bench`",
+    ),
 )
 
 ASSUMPTIONS: dict[str, Assumption] = {a.key: a for a in _TABLE}
