@@ -499,6 +499,9 @@ def local_markdown(res: dict[str, Any], cmd: str) -> str:
         f"attention on, best of {len(cases[0]['tg']['samples']) if cases else 0} repetitions (contention from other jobs only slows).",
         "Prompt: per-type kernel factors (speed.CPU_KERNELS, measured with `--kernels` on a matmul-only probe model,",
         "a different shape from these) x one shape efficiency; decode: bytes vs bandwidth and the kernels' ALU rate.",
+        "IN-SAMPLE: the shape efficiency (speed.BACKENDS['cpu'].flops_efficiency) was fitted on these same models, and the",
+        "kernel factors were measured on this same CPU; no CPU is held out. The first-run check (a fresh machine, the",
+        "quick probe instead of a bench) is `scripts/accuracy_first_run.py` (section below).",
         "",
         f"Median abs error: generation **{med_abs(tg) * 100:.1f}%** (worst {max(abs(e) for e in tg) * 100:.1f}%), "
         f"prompt **{med_abs(pp) * 100:.1f}%** (worst {max(abs(e) for e in pp) * 100:.1f}%), {len(cases)} models.",
