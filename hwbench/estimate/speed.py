@@ -14,8 +14,9 @@ Both are combined with a smooth maximum (a p-norm), since neither hides the othe
 
 On the backends without ``kv_separate`` (CPU, ROCm, SYCL, Vulkan) t_kv_d joins t_mem_d instead. The
 CPU's t_mem_d is further combined (p-norm, ``decode_alu_p``) with its mat-vec kernels' compute time
-per weight type (CPU_KERNELS.gemv); on Metal, quantized weights take at least
-weight_bytes_d x dequant_flops_per_byte / FLOPS. GENERATION_FORMULA below says the same in words.
+per weight type (CPU_KERNELS.gemv); on Metal, quantized weights take at least their dequantization ALU
+time, per weight family (quant_family: K-quants/IQ ~3x the legacy block quants per weight; fitted on
+llama.cpp's Apple scoreboard, docs/accuracy.md). GENERATION_FORMULA below says the same in words.
 
 The KV-cache read at depth is added after the p-norm on the GPU backends (``kv_separate``): without
 flash attention, decode attention runs as its own kernels (KQ mat-vec, softmax, KQV mat-vec) after
@@ -38,7 +39,7 @@ Prompt processing (micro-batches of n_ubatch tokens) is bound by matrix throughp
                      [+ CPU-resident weight bytes / PCIe rate / n_ubatch] (partial offload)
 
 with different matmul efficiencies for float weights (cuBLAS/BLAS GEMM) and quantized weights
-(llama.cpp's MMQ / dequantize kernels), and the attention's own (lower) efficiency, which is what
+(llama.cpp's MMQ / dequantize kernels; on Metal split again into legacy quants and K-quants), and the attention's own (lower) efficiency, which is what
 makes pp8192 slower than pp512. ``matrix_tflops`` is the dense FP16 tensor-core rate for NVIDIA
 (derived, see :func:`matrix_tflops`) and the profile's FP16/FP32 ALU rate elsewhere; on the CPU, the
 fp32 peak x the kernel factor of each weight type (CPU_KERNELS.gemm). PROMPT_FORMULA says it in words.
