@@ -131,6 +131,7 @@ def target_from_host(
             f"CPU probed {probe.created_at[:10]}: read {probe.cpu_bandwidth_gbps:g} GB/s ({probe.threads} threads), "
             f"fp32 matmul {probe.sgemm_tflops:g} TFLOPS -> peak {tflops:.3g} TFLOPS (/ {A.get('cpu_sgemm_share_of_peak').text()}, assumed); "
             "`hwbench detect --probe` measures again"
+            + (f"; measured while the machine was busy (load average {probe.load_avg:g}): the figures are low, probe again when idle" if probe.busy() else "")
         )
     if calibration is not None:
         if calibration.cpu_bandwidth_gbps:

@@ -47,6 +47,12 @@ class Probe(BaseModel):
     array_bytes: int  # size of the array read
     matmul_n: int  # n of the n x n fp32 matrices multiplied
     seconds: float  # wall time of the whole probe
+    load_avg: float | None = None  # 1-minute load average when the probe started (None: not available)
+    logical_cores: int | None = None  # os.cpu_count() then: with load_avg, whether the machine was busy
+
+    def busy(self) -> bool:
+        """Other work was running when this was measured (load average above half the logical cores): the figures are low."""
+        return self.load_avg is not None and self.load_avg > 0.5 * (self.logical_cores or 1)
 
 
 def probe_path() -> Path:
@@ -64,6 +70,10 @@ def run_probe(machine_key: str, *, threads: int | None = None, array_bytes: int 
     import numpy as np
 
     t_start = time.perf_counter()
+    try:
+        load: float | None = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        load = None
     n_threads = max(1, min(64, threads or os.cpu_count() or 1))
     size = array_bytes or _default_array_bytes()
     a = np.ones(size // 8, dtype=np.float64)  # touched: the pages exist before timing
@@ -104,6 +114,8 @@ def run_probe(machine_key: str, *, threads: int | None = None, array_bytes: int 
         array_bytes=int(size // 8 * 8),
         matmul_n=n,
         seconds=round(time.perf_counter() - t_start, 3),
+        load_avg=None if load is None else round(load, 2),
+        logical_cores=os.cpu_count(),
     )
 
 

@@ -118,3 +118,15 @@ def test_detect_probe_measures_and_saves() -> None:
     assert data["cpu_probe"]["source"] == "probed" and data["cpu_probe"]["cpu_bandwidth_gbps"] > 0
     saved = json.loads((data_dir() / "probe.json").read_text())
     assert saved["created_at"] == data["cpu_probe"]["created_at"]
+
+
+def test_a_probe_made_on_a_busy_machine_says_so() -> None:
+    from hwbench.hardware import target_from_host
+
+    kw = dict(machine_key="k", created_at="2026-12-01T10:00:00+00:00", cpu_bandwidth_gbps=6.4, sgemm_tflops=0.02, threads=2, array_bytes=2**20, matmul_n=1024, seconds=2.5)
+    busy = P.Probe(**kw, load_avg=9.4, logical_cores=2)  # type: ignore[arg-type]
+    idle = P.Probe(**kw, load_avg=0.1, logical_cores=2)  # type: ignore[arg-type]
+    assert busy.busy() and not idle.busy()
+    assert any("busy" in n for n in target_from_host(_host(), None, probe=busy).notes)
+    assert not any("busy" in n for n in target_from_host(_host(), None, probe=idle).notes)
+    assert P.run_probe("k", threads=1, array_bytes=8 * 2**20, budget_s=0.1).logical_cores

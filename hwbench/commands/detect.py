@@ -55,3 +55,5 @@ def detect(as_json: bool, include_torch: bool, disk_path: str | None, run_probe:
             f"({probe.threads} threads, {probe.array_bytes // 2**20} MiB array), fp32 matmul {probe.sgemm_tflops:g} TFLOPS "
             f"(n={probe.matmul_n}); saved to {probe_path()} for `hwbench check`"
         )
+        if probe.busy():
+            click.echo(f"warning: the machine was busy (load average {probe.load_avg:g}): these figures are low; probe again when idle", err=True)
