@@ -156,3 +156,19 @@ def test_multi_gpu_estimates_say_layers_run_one_after_another() -> None:
     one = estimate_fit(get_model("llama-3-8b"), parse_quant("Q4_K_M"), EstimateSettings(context=2048), apply_what_if(host, gpu="RTX 4090"), follow_ups=False)
     assert any("one after another" in n and "4 devices" in n for n in four.notes)
     assert not any("one after another" in n for n in one.notes)
+
+
+def test_gpu_shares_carry_weight_types_for_the_family_rules() -> None:
+    """speed_inputs hands each GPU its weight types, so Q4_K_M decodes slower than Q4_0 on Metal at similar size."""
+    from hwbench.estimate.fit import speed_inputs
+    from hwbench.hardware import apply_what_if
+    from hwbench.profiles import get_model
+    from hwbench.quant import parse_quant
+    from hwbench.schema import EstimateSettings, HardwareTarget
+
+    host = HardwareTarget(label="t", ram_bytes=64 * 2**30, cpu_bandwidth_gbps=40.0, cpu_tflops=0.5)
+    hw = apply_what_if(host, gpu="Apple M1 Max (32-core GPU)")
+    s = EstimateSettings(context=512, flash_attn=False)
+    k = speed_inputs(get_model("llama-2-7b"), parse_quant("Q4_K_M"), s, hw)
+    assert k is not None and k.generation[0].weight_types.get("Q4_K", 0) > 0
+    assert k.generation[0].output_types
