@@ -313,6 +313,16 @@ _TABLE: tuple[Assumption, ...] = (
         "a price older than this is flagged in the report and in `recommend` (prices, above all rental and street prices, move)",
         "issue 12 of this project: prices older than 90 days are flagged",
     ),
+    Assumption(
+        "cpu_sgemm_share_of_peak",
+        0.8,
+        "x fp32 peak",
+        "share of the CPU's fp32 FMA peak (cores x clock x SIMD) that numpy's BLAS fp32 matmul reaches in the quick CPU "
+        "probe (hwbench/probe.py, n = 1024-2048): the probe's rate / this = the peak the speed formulas take before `bench` "
+        "has calibrated the machine (llama.cpp's CPU kernel factors are relative to the fp32 peak, not to BLAS)",
+        "hwbench estimate (optimized BLAS sgemm typically runs at 75-90% of peak at these sizes); not yet measured on an "
+        "idle machine: scripts/accuracy_first_run.py measures the first-run estimate against `bench`",
+    ),
 )
 
 ASSUMPTIONS: dict[str, Assumption] = {a.key: a for a in _TABLE}

@@ -71,6 +71,14 @@ def _instance(**kw: Any) -> HardwareTarget:
     return t
 
 
+def _probed_target() -> HardwareTarget:
+    from hwbench.hardware import target_from_host
+    from hwbench.probe import Probe
+
+    pr = Probe(machine_key="k", created_at="2026-12-02T00:00:00+00:00", cpu_bandwidth_gbps=30.0, sgemm_tflops=0.2, threads=2, array_bytes=2**20, matmul_n=1024, seconds=0.5)
+    return target_from_host(_host(), None, probe=pr)
+
+
 def _buy(gpu: str, n: int) -> HardwareTarget:
     from hwbench.recommend import buy_target
 
@@ -174,6 +182,7 @@ PROBES: dict[str, tuple[Callable[[], Any], float]] = {
     "buy_hours_per_day": (lambda: _buy_row().owned_usd_per_hour, 12.0),
     "buy_writeoff_years": (lambda: _buy_row().owned_usd_per_hour, 5.0),
     "price_stale_days": (lambda: _buy_row().price_stale, 5000.0),
+    "cpu_sgemm_share_of_peak": (lambda: _probed_target().cpu_tflops, 0.5),
 }
 # read at import time by the CLI: checked in a fresh interpreter below
 IMPORT_TIME = {"target_tokens_per_s"}
