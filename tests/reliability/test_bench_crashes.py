@@ -85,8 +85,10 @@ def test_child_killed_by_signal_is_recorded_and_samples_kept(sig: int, text: str
 
 
 def test_hung_child_is_killed_at_the_timeout() -> None:
-    out = run_child(_fake_job(reps=1000, sleep_s=0.1), timeout_s=1.5)
+    out = run_child(_fake_job(reps=1000, sleep_s=0.1), timeout_s=1.5)  # the child would run ~100 s
     assert out.error is not None and out.error.startswith("timed out after 1.5s")
+    assert out.wall_ns < 30 * 10**9, "run_child waited for the hung child instead of killing it"
+    assert out.returncode == -signal.SIGKILL
     assert not _child_procs()  # nothing left running
 
 
