@@ -1,0 +1,41 @@
+"""The bundled catalog agrees with the config.json files it was taken from (scripts/model_configs.yaml).
+
+Each config goes through the same mapping `check --model ORG/NAME` uses, so a catalog entry and the
+Hub answer for its repo are the same model; the source of every entry names its repo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hwbench.arch import _SHAPE_FIELDS, count_params
+from hwbench.models.hf_config import spec_from_config
+from hwbench.profiles import load_models
+
+CONFIGS = yaml.safe_load((Path(__file__).resolve().parents[2] / "scripts" / "model_configs.yaml").read_text())["configs"]
+
+
+@pytest.mark.parametrize("entry", CONFIGS, ids=lambda e: e["name"])
+def test_catalog_entry_is_its_config_json(entry: dict[str, Any]) -> None:
+    known = load_models()[entry["name"]]
+    spec = spec_from_config(entry["config"], name=entry["name"], source="test")
+    for f in sorted(_SHAPE_FIELDS | {"context_length", "sliding_window", "swa_period"}):
+        a, b = getattr(known, f), getattr(spec, f)
+        if f == "head_dim":  # the catalog may leave out a head_dim equal to n_embd / n_head
+            a, b = known.k_head_dim, spec.k_head_dim
+        assert a == b, f"{entry['name']}.{f}: catalog {a!r}, config.json {b!r}"
+    assert known.params == spec.params == count_params(known)
+    assert known.source and known.source.split()[0] == entry["repo"]
+
+
+def test_every_catalog_source_names_a_repo_config() -> None:
+    for m in load_models().values():
+        assert m.source and "/" in m.source.split()[0] and "config.json" in m.source, m.name
+
+
+def test_catalog_size() -> None:
+    assert len(load_models()) >= 35
