@@ -245,7 +245,11 @@ def resolve_model(
     quant: str | None = None,
     extra_dir: str | None = None,
 ) -> ResolvedModel:
-    """The model the user named: exactly one of ``model`` (a profile name), ``params`` (a size) or ``gguf`` (a file).
+    """The model the user named: exactly one of ``model``, ``params`` (a size) or ``gguf`` (a file).
+
+    ``model``: a bundled profile name, else a Hugging Face repo id (``org/name[@rev]``) or Hub URL, read
+    through :mod:`hwbench.models.hub` (config.json, or the GGUF header of a GGUF repo's file chosen by
+    ``quant``). ``gguf``: a local path, an http(s) URL or ``hf://org/name/file.gguf`` (header by byte ranges).
 
     ``quant`` defaults to :data:`DEFAULT_QUANT`, or to the file's own type for a GGUF (which it must not contradict).
     ``extra_dir``: the user's own profile files (``--profiles-dir``).

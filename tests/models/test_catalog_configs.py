@@ -39,3 +39,22 @@ def test_every_catalog_source_names_a_repo_config() -> None:
 
 def test_catalog_size() -> None:
     assert len(load_models()) >= 35
+
+
+def test_profiles_list_models_groups_by_family() -> None:
+    from tests_helpers_cli import run_cli
+
+    from hwbench.commands.profiles import model_family
+
+    assert [model_family(n) for n in ("llama-3.1-8b", "qwen3-30b-a3b", "mixtral-8x7b", "gemma-2-27b", "qwen2.5-0.5b", "phi-3-mini")] == [
+        "llama-3.1", "qwen3", "mixtral", "gemma-2", "qwen2.5", "phi-3",
+    ]
+    code, out, err = run_cli(["profiles", "list", "models"])
+    assert code == 0, err
+    rows = [ln for ln in out.splitlines() if "│" in ln]
+    family_cells = [ln.split("│")[1].strip() for ln in rows]
+    families = [f for f in family_cells if f and f != "family"]
+    assert len(families) == len(set(families))  # each family heads its rows once
+    assert "qwen3" in families and "llama-3.1" in families
+    names = [ln.split("│")[2].strip() for ln in rows]
+    assert len([n for n in names if n and n != "name"]) == len(load_models())

@@ -204,3 +204,41 @@ def test_bundled_names_never_import_huggingface_hub(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.fixture()
+def inprocess_hub(hub: tuple[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Any]:
+    """The Hub stand-in for in-process calls: HF_ENDPOINT (read per call by hwbench) and an empty Hub cache."""
+    import huggingface_hub.constants as C
+
+    monkeypatch.setenv("HF_ENDPOINT", hub[0])
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(C, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    return hub
+
+
+def test_bench_report_and_recommend_resolve_a_hub_id_like_check(inprocess_hub: tuple[str, Any], tmp_path: Path) -> None:
+    from hwbench.bench.options import BenchOptions
+    from hwbench.bench.target import resolve_target
+    from hwbench.report.matrix import resolve_size
+    from hwbench.resolve import resolve_model
+
+    checked = resolve_model(model="Qwen/Qwen3-32B", quant="q5")
+    assert checked.spec.arch == "qwen3" and checked.spec.params == spec_from_config(QWEN3_32B, name="x", source="x").params
+    target = resolve_target(BenchOptions(model="Qwen/Qwen3-32B", quant="q5"))  # bench: a synthetic file of this shape
+    assert target.resolved is not None and target.gguf is None and target.quant == checked.quant
+    # the same model; only where it was read differs (the Hub, then the warm cache)
+    assert target.resolved.spec.model_dump(exclude={"source"}) == checked.spec.model_dump(exclude={"source"})
+    assert "Hub cache" in (target.resolved.spec.source or "")
+    row = resolve_size("Qwen/Qwen3-32B")  # report --models keeps the id's case
+    assert row.spec.params == checked.spec.params
+    # recommend: the same command-line path as check
+    from tests_helpers_cli import run_cli
+
+    code, out, err = run_cli(["recommend", "--model", "Qwen/Qwen3-32B", "--json"])
+    assert code == 0, err
+    # a remote GGUF in bench: its header's shape, measured as a synthetic model (the file is not downloaded)
+    t = resolve_target(BenchOptions(gguf="hf://someone/Tiny-GGUF/Tiny-F16.gguf"))
+    assert t.gguf is None and t.spec.n_layer == 24 and t.quant.name == "F16"
+    assert any("not downloaded" in n for n in (t.resolved.notes if t.resolved else []))
