@@ -19,12 +19,14 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hwbench.errors import BadInput
 from hwbench.gguf_header import GgufInfo, split_names
-from hwbench.models.remote_gguf import FetchStats, read_remote_gguf
 from hwbench.quant import FILE_TYPES
+
+if TYPE_CHECKING:
+    from hwbench.models.remote_gguf import FetchStats
 
 _PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
 _REPO_RE = re.compile(rf"^(?P<repo>{_PART}/{_PART})(?:@(?P<rev>[A-Za-z0-9._/-]{{1,200}}))?$")
@@ -174,12 +176,38 @@ def _revision_of(path: str) -> str:
     return parts[parts.index("snapshots") + 1][:12] if "snapshots" in parts else "?"
 
 
+_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+def cached_config_path(ref: HubRef) -> str | None:
+    """Where huggingface_hub's cache holds this repo's config.json (None: not cached).
+
+    The cache's documented layout (huggingface_hub "Manage the cache" guide): ``models--ORG--NAME/refs/REV``
+    holds the commit a branch or tag pointed to, ``snapshots/COMMIT/FILE`` the file. Read directly, like
+    ``huggingface_hub.try_to_load_from_cache`` does, so that a cached answer costs only
+    ``huggingface_hub.constants`` (where the cache is: HF_HUB_CACHE, HF_HOME ...), not the whole client.
+    """
+    from huggingface_hub import constants
+
+    repo = Path(constants.HF_HUB_CACHE) / ("models--" + ref.repo_id.replace("/", "--"))
+    rev = ref.revision or "main"
+    commit = rev if _COMMIT_RE.match(rev) else None
+    if commit is None:
+        refs = repo / "refs" / rev
+        try:
+            commit = refs.read_text(encoding="utf-8").strip() if refs.is_file() else None
+        except OSError:
+            return None
+    if commit is None or not _COMMIT_RE.match(commit):
+        return None
+    f = repo / "snapshots" / commit / "config.json"
+    return str(f) if f.is_file() else None
+
+
 def cached_config(ref: HubRef) -> HubAnswer | None:
     """config.json from the local Hub cache, without the network (None when not cached)."""
-    from huggingface_hub import try_to_load_from_cache
-
-    hit = try_to_load_from_cache(ref.repo_id, "config.json", revision=ref.revision)
-    if not isinstance(hit, str):
+    hit = cached_config_path(ref)
+    if hit is None:
         return None
     return HubAnswer(ref, config=_load_config(hit, ref), source=f"{ref.repo_id} config.json (Hub cache, revision {_revision_of(hit)})")
 
@@ -235,6 +263,8 @@ def read_repo_gguf(ref: HubRef, filenames: list[str], revision: str | None) -> H
     """The header(s) of GGUF file(s) in a Hub repo, read with range requests (the token goes with them)."""
     from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import build_hf_headers
+
+    from hwbench.models.remote_gguf import FetchStats, read_remote_gguf
 
     headers = build_hf_headers()
     stats = FetchStats()

@@ -107,7 +107,8 @@ def test_config_json_from_the_hub_then_from_the_warm_cache_offline(hub: tuple[st
 
 def test_offline_with_a_cold_cache_says_it_is_not_cached(hub: tuple[str, Any], tmp_path: Path) -> None:
     url, served = hub
-    line = one_error_line(check("Qwen/Qwen3-32B", url, tmp_path, HF_HUB_OFFLINE="1"))
+    # a repo the bundled catalog does not hold (Qwen/Qwen3-32B would fall back to its bundled entry)
+    line = one_error_line(check("someone/Uncatalogued-7B", url, tmp_path, HF_HUB_OFFLINE="1"))
     assert "not in the local Hugging Face cache" in line and "HF_HUB_OFFLINE=1" in line
     assert served.requests == []
 
@@ -149,8 +150,13 @@ def test_no_network_is_one_line(tmp_path: Path) -> None:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    line = one_error_line(check("Qwen/Qwen3-32B", f"http://127.0.0.1:{port}", tmp_path))
+    line = one_error_line(check("someone/Uncatalogued-7B", f"http://127.0.0.1:{port}", tmp_path))
     assert "cannot reach the Hugging Face Hub" in line
+    # a repo the catalog was taken from still answers, and says why it used the catalog
+    p = check("Qwen/Qwen3-32B", f"http://127.0.0.1:{port}", tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["model"]["name"] == "qwen3-32b" and any("cannot reach the Hugging Face Hub" in n for n in d["notes"])
 
 
 def test_gguf_repo_quant_picks_the_file_and_only_the_header_is_read(hub: tuple[str, Any], tmp_path: Path, files: dict[str, Path]) -> None:
