@@ -130,8 +130,12 @@ def _from_gguf_info(info: GgufInfo, quant: str | None, gguf_path: str | None, so
 def _resolve_gguf(gguf: str, quant: str | None) -> ResolvedModel:
     if gguf.startswith(("http://", "https://", "hf://")):
         return _resolve_remote_gguf(gguf, quant)
+    from pathlib import Path
+
     from hwbench.gguf_header import read_gguf_any
 
+    if Path(gguf).is_dir():
+        raise BadInput(f"--gguf {gguf!r} is a directory; give a .gguf file (or its first -00001-of-N shard)")
     return _from_gguf_info(read_gguf_any(gguf), quant, str(gguf))
 
 

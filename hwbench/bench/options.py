@@ -130,5 +130,7 @@ class BenchOptions:
             raise BadInput("--threads values must be at least 1")
         if self.timeout_s is not None and not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
             raise BadInput(f"--timeout {self.timeout_s} must be a positive number of seconds")
+        if self.gguf is not None and not remote and Path(self.gguf).is_dir():
+            raise BadInput(f"--gguf {str(self.gguf)!r} is a directory; give a .gguf file")
         if self.gguf is not None and not remote and not Path(self.gguf).is_file():
             raise BadInput(f"--gguf {str(self.gguf)!r}: no such file")
