@@ -82,8 +82,8 @@ class RangeFile(io.RawIOBase):
                 if e.code in (301, 302, 303, 307, 308) and e.headers.get("Location"):
                     e.close()
                     url = urllib.parse.urljoin(url, e.headers["Location"])
-                    if urllib.parse.urlsplit(url).netloc != origin:
-                        headers.pop("Authorization", None)
+                    if urllib.parse.urlsplit(url).netloc != origin:  # another host (a CDN): never send it the token
+                        headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
                     continue
                 e.close()
                 raise _http_error(self.url, e.code, e.headers.get("X-Error-Code")) from None

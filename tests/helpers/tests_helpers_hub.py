@@ -33,6 +33,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 class Served:
     bytes_sent: Counter[str] = field(default_factory=Counter)  # path -> body bytes written
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)  # (method, path, Range header)
+    authorization: list[str | None] = field(default_factory=list)  # the Authorization header of each request
 
 
 def _send_file(h: BaseHTTPRequestHandler, path: Path, served: Served, ranges: bool, extra: dict[str, str], head: bool) -> None:
@@ -91,6 +92,7 @@ def file_server(root: Path, ranges: bool = True) -> Iterator[tuple[str, Served]]
     class H(_Quiet):
         def _go(self, head: bool) -> None:
             served.requests.append((self.command, self.path, self.headers.get("Range")))
+            served.authorization.append(self.headers.get("Authorization"))
             p = root / self.path.lstrip("/").split("?")[0]
             if not p.is_file():
                 self.send_response(404)
@@ -120,6 +122,7 @@ def file_server(root: Path, ranges: bool = True) -> Iterator[tuple[str, Served]]
 class HubRepo:
     files: dict[str, Path]  # repo path -> local file
     gated: bool = False  # files need "Authorization: Bearer <token>" with the hub's token
+    redirect_gguf_to: str | None = None  # GET of a .gguf answers 302 to this base URL + file name (the Hub's CDN)
 
 
 @contextmanager
@@ -173,6 +176,12 @@ def hub_server(repos: dict[str, HubRepo], token: str = "hf_good_token") -> Itera
                 local = repo.files.get(m.group(3))
                 if local is None:
                     return self._error(404, "EntryNotFound", "Entry not found")
+                if repo.redirect_gguf_to and local.suffix == ".gguf" and not head:
+                    self.send_response(302)
+                    self.send_header("Location", f"{repo.redirect_gguf_to}/{local.name}?X-Signature=secret")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 etag = '"' + hashlib.sha256(str(local).encode()).hexdigest()[:40] + '"'
                 return _send_file(self, local, served, True, {"ETag": etag, "X-Repo-Commit": COMMIT}, head)
             self._error(404, "RepoNotFound", "no such endpoint")

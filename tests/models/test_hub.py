@@ -248,3 +248,20 @@ def test_bench_report_and_recommend_resolve_a_hub_id_like_check(inprocess_hub: t
     t = resolve_target(BenchOptions(gguf="hf://someone/Tiny-GGUF/Tiny-F16.gguf"))
     assert t.gguf is None and t.spec.n_layer == 24 and t.quant.name == "F16"
     assert any("not downloaded" in n for n in (t.resolved.notes if t.resolved else []))
+
+
+def test_gated_gguf_via_cdn_redirect_keeps_range_and_drops_the_token(files: dict[str, Path], tmp_path: Path) -> None:
+    """The Hub sends GGUF bytes from another host: the Range header follows the redirect, the token does not."""
+    from tests_helpers_hub import file_server
+
+    with file_server(files["f16"].parent) as (cdn, cdn_served):
+        repos = {"org/Gated-GGUF": HubRepo({"Tiny-F16.gguf": files["f16"]}, gated=True, redirect_gguf_to=cdn)}
+        with hub_server(repos, token=TOKEN) as (url, hub_served):
+            line = one_error_line(check("org/Gated-GGUF", url, tmp_path, "--quant", "f16"))
+            assert "gated" in line and "HF_TOKEN" in line
+            p = check("org/Gated-GGUF", url, tmp_path, "--quant", "f16", HF_TOKEN=TOKEN)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["model"]["params"] == sum(t.n_elements for t in read_gguf(files["f16"]).tensors)
+    assert cdn_served.requests and all(r[2] is not None for r in cdn_served.requests)  # every CDN request a range
+    assert cdn_served.authorization and all(a is None for a in cdn_served.authorization)  # the token stayed home
+    assert 0 < sum(cdn_served.bytes_sent.values()) < 0.02 * files["f16"].stat().st_size
