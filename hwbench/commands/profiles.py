@@ -62,6 +62,20 @@ def _e(text: str) -> str:
     return escape(str(text))
 
 
+_SIZE_TOKEN = re.compile(r"^(\d+(\.\d+)?[bmt]|\d+x\d+(\.\d+)?b|a\d+(\.\d+)?b|mini|small|medium)$")
+
+
+def model_family(name: str) -> str:
+    """A catalog name without its size words: llama-3.1-8b -> llama-3.1, qwen3-30b-a3b -> qwen3, mixtral-8x7b -> mixtral."""
+    parts = name.lower().split("-")
+    keep: list[str] = []
+    for p in parts:
+        if _SIZE_TOKEN.match(p) and keep:
+            break
+        keep.append(p)
+    return "-".join(keep)
+
+
 def _matches(text: str, search: str | None) -> bool:
     return not search or search.lower() in text.lower()
 
@@ -132,13 +146,20 @@ def list_cmd(kind: str | None, provider: str | None, search: str | None, profile
             return
         from hwbench.units import fmt_params
 
-        t = Table(title=f"Model profiles ({len(ml)})", title_justify="left")
-        for c in ("name", "arch", "params", "layers", "context", "MoE"):
-            t.add_column(c)
-        for m in ml:
-            moe = f"{m.n_expert_used}/{m.n_expert} experts" if m.is_moe else "-"
-            t.add_row(_e(m.name), _e(m.arch), fmt_params(m.params), str(m.n_layer), _fmt(m.context_length), moe)
+        groups: dict[str, list[Any]] = {}
+        for m in sorted(ml, key=lambda m: (model_family(m.name), m.params)):
+            groups.setdefault(model_family(m.name), []).append(m)
+        t = Table(title=f"Model profiles ({len(ml)} in {len(groups)} families)", title_justify="left")
+        for c in ("family", "name", "arch", "params", "layers", "context", "MoE"):
+            t.add_column(c, justify="right" if c in ("params", "layers", "context") else "left")
+        for fam, members in groups.items():
+            for row, mm in enumerate(members):
+                moe = f"{mm.n_expert_used}/{mm.n_expert} experts" if mm.is_moe else "-"
+                first = _e(fam) if row == 0 else ""
+                t.add_row(first, _e(mm.name), _e(mm.arch), fmt_params(mm.params), str(mm.n_layer), _fmt(mm.context_length), moe)
+            t.add_section()
         out.print(t)
+        out.print("[dim]also: any Hugging Face repo id (--model Qwen/Qwen3-8B) or GGUF URL (--gguf hf://ORG/NAME/FILE.gguf)[/dim]")
     else:
         provs = {p.strip().lower() for p in provider.split(",") if p.strip()} if provider is not None else None
         if provs is not None and not provs:

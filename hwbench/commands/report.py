@@ -34,7 +34,7 @@ def parse_models(text: str | None) -> list[str] | None:
     show_default=True,
     help="Output file: .html, or .md/.csv/.json for the results only.",
 )
-@click.option("--models", help="Target models for the recommendation (and extra fit-matrix rows), e.g. 8b,32b,70b,405b or deepseek-v3.")
+@click.option("--models", help="Target models for the recommendation (and extra fit-matrix rows), e.g. 8b,32b,70b,405b, deepseek-v3 or a Hub id like Qwen/Qwen3-32B.")
 @click.option(
     "--target-tokens-per-s",
     type=float,
