@@ -190,6 +190,10 @@ def test_empty_roots_never_crash(tmp_path: Path, make_nvml: Callable[..., Any]) 
         disk_path=tmp_path / "nope", nvml=make_nvml(init_error=12), amdsmi=None, quick=True,
     )  # fmt: skip
     assert isinstance(host, HostInfo) and host.gpus == []
+    # missing NVML is said as such (a note: no NVIDIA GPU on the bus), handled by the probe, not caught as a
+    # crash by detect_all's last resort
+    assert any("no NVIDIA driver" in n for n in host.notes), (host.notes, host.warnings)
+    assert not any("probe failed" in w for w in host.warnings), host.warnings
     target_from_host(host, None)
 
 
