@@ -1,12 +1,14 @@
 # hwbench: the two set-up commands of the README's Quickstart.
 #   make report   create .venv, install hwbench with its extras, benchmark this machine, write reports/hwbench-report.html
-#   make test     install what the tests need (Python packages, Debian's chromium), lint, run them all
+#   make test     install what the tests need (Python packages, Debian's chromium and openssh-server), lint, run them all
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # torch: the exact CPU build pip finds on this project's machines; asking for plain `torch`
 # would download a multi-GB CUDA build. Override with `make TORCH_SPEC=torch==X ...`.
 TORCH_SPEC ?= torch==2.13.0
+# SkyPilot (for the `fleet sky` tests) pins click<8.2, so it gets its own venv, never .venv
+SKY_VENV ?= .venv-sky
 
 .PHONY: venv install install-test report test test-fast lint clean
 
@@ -18,14 +20,29 @@ venv: $(BIN)/python
 
 install: venv
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e ".[nvidia,llamacpp,test]"
+	$(BIN)/pip install -q -e ".[nvidia,llamacpp,fleet,test]"
 
+# The browser tests fail (never skip) without Chromium: a failed install stops here, loudly.
 install-test: install
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if [ -z "$$HWBENCH_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "WARNING: could not install chromium; browser tests will fail"; \
+	  || { echo "error: could not install chromium, which the browser tests need: install it or set HWBENCH_CHROMIUM (make test-fast runs without it)" >&2; exit 1; }; \
+	  command -v chromium >/dev/null 2>&1 || { echo "error: chromium was installed but is not on PATH" >&2; exit 1; }; \
+	fi
+	@if [ ! -x /usr/sbin/sshd ]; then \
+	  echo "installing Debian's openssh-server for the fleet tests (they start sshd as you, on 127.0.0.1)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null) \
+	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null) \
+	  || { echo "error: could not install openssh-server, which the fleet tests need" >&2; exit 1; }; \
+	fi
+	@# sshd started by root insists on /run/sshd, which systemd creates at boot (not in containers)
+	@if [ "$$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -p -m 0755 /run/sshd; fi
+	@if ! $(SKY_VENV)/bin/python -c "import sky" >/dev/null 2>&1; then \
+	  echo "installing SkyPilot into $(SKY_VENV) for the fleet sky tests (its own parser checks our task YAML)"; \
+	  ($(PY) -m venv $(SKY_VENV) && $(SKY_VENV)/bin/pip install -q "skypilot>=0.10") \
+	  || { echo "error: could not install SkyPilot into $(SKY_VENV), which the fleet sky tests need" >&2; exit 1; }; \
 	fi
 
 # The main job: inventory, one real llama.cpp benchmark (a small synthetic model, ~20 s on 2 cores;
@@ -49,4 +66,4 @@ lint:
 	$(BIN)/mypy hwbench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(SKY_VENV) build *.egg-info .pytest_cache

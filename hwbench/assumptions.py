@@ -173,8 +173,7 @@ _TABLE: tuple[Assumption, ...] = (
         "pcie_gbps",
         25.0,
         "GB/s",
-        "host-to-GPU copy rate: with partial offload llama.cpp copies the CPU layers' weights to the GPU once per "
-        "prompt micro-batch",
+        "host-to-GPU copy rate: with partial offload llama.cpp copies the CPU layers' weights to the GPU once per prompt micro-batch",
         "PCIe 4.0 x16 is 32 GB/s raw, ~25 GB/s effective; hwbench estimate",
     ),
     # --- memory overheads llama.cpp does not log ----------------------------------------------------
@@ -182,8 +181,7 @@ _TABLE: tuple[Assumption, ...] = (
         "gpu_context_cuda_mib",
         400.0,
         "MiB per GPU",
-        "CUDA context + cuBLAS handles + ggml's memory pool, which llama.cpp never logs (also used for a backend "
-        "not listed here)",
+        "CUDA context + cuBLAS handles + ggml's memory pool, which llama.cpp never logs (also used for a backend not listed here)",
         "what nvidia-smi typically shows for a llama.cpp process before its buffers exist (the CUDA context alone is "
         "250-500 MiB by driver and GPU); estimate/memory.py",
     ),
@@ -267,6 +265,63 @@ _TABLE: tuple[Assumption, ...] = (
         "allocator fragments; the estimate counts none of these (in RAM: other programs and the page cache)",
         "hwbench judgement, not measured by hwbench: nvidia-smi on a Linux desktop commonly lists a few hundred MiB "
         "for Xorg/Wayland, the compositor and a browser; the low end, so that only real tight fits are flagged",
+    ),
+    # --- buying: what a GPU box costs beyond its GPUs, to run, and how long it is written off ----------
+    Assumption(
+        "buy_host_system_usd",
+        1500.0,
+        "USD",
+        "the machine around bought GPUs (CPU, board, the assumed host RAM, power supply, case, disk), added to the GPUs' price; "
+        "not added where the price is already a complete system (Mac Studio, DGX Spark, Jetson kit). Change it with --host-usd",
+        "hwbench judgement, not a looked-up price: a desktop host for 1-2 cards; a multi-GPU server host costs several times more",
+    ),
+    Assumption(
+        "buy_host_power_w",
+        150.0,
+        "W",
+        "power the host (CPU, RAM, fans, disks, power-supply losses) draws under load beside the GPUs' board power; "
+        "not added for complete systems, whose one figure covers the machine",
+        "hwbench judgement, not measured by hwbench: a desktop CPU under llama.cpp load draws ~65-150 W, plus ~10% supply losses",
+    ),
+    Assumption(
+        "electricity_usd_per_kwh",
+        0.16,
+        "USD/kWh",
+        "electricity price for the power an owned machine draws (change it with --kwh-price)",
+        "US average residential retail price 2023, about 16 cents/kWh: EIA analysis of 2024-09-11 as summarised at "
+        "https://jepic-usa.org/digests/2024/9/12/usa-retail-electricity-prices-closely-tracked-inflation-over-the-last-10-years",
+    ),
+    Assumption(
+        "buy_hours_per_day",
+        8.0,
+        "hours/day",
+        "hours a bought machine runs the model each day (utilisation): spreads the purchase over used hours and turns "
+        "break-even hours into months (change it with --hours-per-day)",
+        "hwbench default: one working day of use; 24 for a server that is busy around the clock",
+    ),
+    Assumption(
+        "buy_writeoff_years",
+        3.0,
+        "years",
+        "period over which a purchase is spread to give an owned cost per hour and per million tokens (no resale value counted)",
+        "hwbench judgement: the common 3-year depreciation of computer hardware in company accounts; GPUs often serve longer",
+    ),
+    Assumption(
+        "price_stale_days",
+        90.0,
+        "days",
+        "a price older than this is flagged in the report and in `recommend` (prices, above all rental and street prices, move)",
+        "issue 12 of this project: prices older than 90 days are flagged",
+    ),
+    Assumption(
+        "cpu_sgemm_share_of_peak",
+        0.8,
+        "x fp32 peak",
+        "share of the CPU's fp32 FMA peak (cores x clock x SIMD) that numpy's BLAS fp32 matmul reaches in the quick CPU "
+        "probe (hwbench/probe.py, n = 1024-2048): the probe's rate / this = the peak the speed formulas take before `bench` "
+        "has calibrated the machine (llama.cpp's CPU kernel factors are relative to the fp32 peak, not to BLAS)",
+        "hwbench estimate (optimized BLAS sgemm typically runs at 75-90% of peak at these sizes); not yet measured on an "
+        "idle machine: scripts/accuracy_first_run.py measures the first-run estimate against `bench`",
     ),
 )
 

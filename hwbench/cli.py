@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("hwbench.commands.compare", "compare", "Compare benchmark results from several machines."),
     "profiles": ("hwbench.commands.profiles", "profiles", "List, show and validate GPU/model/instance profiles."),
     "synth": ("hwbench.commands.synth", "synth", "Write the synthetic GGUF bench would use (real shapes, random weights)."),
+    "fleet": ("hwbench.commands.fleet", "fleet", "Benchmark many machines over SSH and compare them."),
 }
 
 

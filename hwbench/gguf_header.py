@@ -8,6 +8,7 @@ is allocated, and a malformed file is rejected with one clear line in bounded ti
 from __future__ import annotations
 
 import os
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,61 +155,71 @@ def read_gguf(path: str | os.PathLike[str]) -> GgufInfo:
     except OSError as e:
         raise BadFile(f"{p}: cannot open ({e.strerror})") from None
     with f:
-        r = _Reader(f, size, str(p))
-        if size < 24:
-            raise BadFile(f"{p}: not a GGUF file (only {size} bytes)")
-        magic = r.read(4)
-        if magic != b"GGUF":
-            raise BadFile(f"{p}: not a GGUF file (magic {magic!r}, expected b'GGUF')")
-        version = r.u32()
-        if version not in (2, 3):
-            raise r.fail(f"unsupported GGUF version {version}; supported: 2, 3")
-        n_tensors = r.u64()
-        n_kv = r.u64()
-        if n_tensors > MAX_TENSORS:
-            raise r.fail(f"{n_tensors} tensors, over the {MAX_TENSORS} limit")
-        if n_kv > MAX_KV:
-            raise r.fail(f"{n_kv} metadata entries, over the {MAX_KV} limit")
-        meta: dict[str, Any] = {}
-        arrays: dict[str, int] = {}
-        for _ in range(n_kv):
-            key = r.string(limit=MAX_KEY_LEN)
-            vtype = r.u32()
-            v = r.value(vtype, key, arrays)
-            if v is not None:
-                meta[key] = v
-        tensors: list[TensorSpec] = []
-        total_bytes = 0
-        for _ in range(n_tensors):
-            name = r.string(limit=MAX_KEY_LEN)
-            nd = r.u32()
-            if nd < 1 or nd > MAX_DIMS:
-                raise r.fail(f"tensor {name!r} has {nd} dimensions")
-            dims = tuple(r.u64() for _ in range(nd))
-            tid = r.u32()
-            r.u64()  # offset
-            t = GGML_TYPES_BY_ID.get(tid)
-            if t is None:
-                raise r.fail(f"tensor {name!r} has unknown ggml type {tid}")
-            n = 1
-            for d in dims:
-                if d < 1 or d > 2**40:
-                    raise r.fail(f"tensor {name!r} has dimension {d}")
-                n *= d
-            if dims[0] % t.block_elems:
-                raise r.fail(f"tensor {name!r}: row of {dims[0]} is not a multiple of {t.name}'s block of {t.block_elems}")
-            nbytes = n // t.block_elems * t.block_bytes
-            total_bytes += nbytes
-            if total_bytes > size:
-                raise r.fail(f"tensor data ({total_bytes} bytes so far) larger than the file ({size} bytes): truncated or corrupt")
-            layer = None
-            if name.startswith("blk."):
-                try:
-                    layer = int(name.split(".")[1])
-                except (IndexError, ValueError):
-                    layer = None
-            tensors.append(TensorSpec(name, dims, t.name, layer))
-    return GgufInfo(str(p), version, size, meta, tensors, arrays)
+        return read_gguf_from(f, size, str(p))
+
+
+def read_gguf_from(f: BinaryIO, size: int, label: str) -> GgufInfo:
+    """The header of a GGUF of ``size`` bytes read from ``f`` (a file, or a byte-range reader of a remote one).
+
+    ``f`` needs ``read``, ``seek(n, SEEK_CUR)`` and ``tell``; only the header's bytes are read.
+    ``label`` names the file in messages (a path or a URL).
+    """
+    r = _Reader(f, size, label)
+    p = label
+    if size < 24:
+        raise BadFile(f"{p}: not a GGUF file (only {size} bytes)")
+    magic = r.read(4)
+    if magic != b"GGUF":
+        raise BadFile(f"{p}: not a GGUF file (magic {magic!r}, expected b'GGUF')")
+    version = r.u32()
+    if version not in (2, 3):
+        raise r.fail(f"unsupported GGUF version {version}; supported: 2, 3")
+    n_tensors = r.u64()
+    n_kv = r.u64()
+    if n_tensors > MAX_TENSORS:
+        raise r.fail(f"{n_tensors} tensors, over the {MAX_TENSORS} limit")
+    if n_kv > MAX_KV:
+        raise r.fail(f"{n_kv} metadata entries, over the {MAX_KV} limit")
+    meta: dict[str, Any] = {}
+    arrays: dict[str, int] = {}
+    for _ in range(n_kv):
+        key = r.string(limit=MAX_KEY_LEN)
+        vtype = r.u32()
+        v = r.value(vtype, key, arrays)
+        if v is not None:
+            meta[key] = v
+    tensors: list[TensorSpec] = []
+    total_bytes = 0
+    for _ in range(n_tensors):
+        name = r.string(limit=MAX_KEY_LEN)
+        nd = r.u32()
+        if nd < 1 or nd > MAX_DIMS:
+            raise r.fail(f"tensor {name!r} has {nd} dimensions")
+        dims = tuple(r.u64() for _ in range(nd))
+        tid = r.u32()
+        r.u64()  # offset
+        t = GGML_TYPES_BY_ID.get(tid)
+        if t is None:
+            raise r.fail(f"tensor {name!r} has unknown ggml type {tid}")
+        n = 1
+        for d in dims:
+            if d < 1 or d > 2**40:
+                raise r.fail(f"tensor {name!r} has dimension {d}")
+            n *= d
+        if dims[0] % t.block_elems:
+            raise r.fail(f"tensor {name!r}: row of {dims[0]} is not a multiple of {t.name}'s block of {t.block_elems}")
+        nbytes = n // t.block_elems * t.block_bytes
+        total_bytes += nbytes
+        if total_bytes > size:
+            raise r.fail(f"tensor data ({total_bytes} bytes so far) larger than the file ({size} bytes): truncated or corrupt")
+        layer = None
+        if name.startswith("blk."):
+            try:
+                layer = int(name.split(".")[1])
+            except (IndexError, ValueError):
+                layer = None
+        tensors.append(TensorSpec(name, dims, t.name, layer))
+    return GgufInfo(label, version, size, meta, tensors, arrays)
 
 
 # Plausible ranges of the shape fields (the largest released models stay far inside them): a header
@@ -326,3 +337,38 @@ def _swa_layout(meta: dict[str, Any], arch: str, path: str) -> tuple[int | None,
     if arch == "llama4":
         return None, None, (0 if window == 0 else None)
     return (int(window) if window else None), None, None
+
+
+# llama.cpp's gguf-split names: NAME-00001-of-00003.gguf (llama_split_prefix in src/llama.cpp)
+SPLIT_RE = re.compile(r"^(?P<prefix>.*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$")
+MAX_SPLITS = 1024
+
+
+def split_names(name: str) -> list[str] | None:
+    """All shard names of a split GGUF, given any one of them (None when ``name`` is not a shard)."""
+    m = SPLIT_RE.match(name)
+    if not m:
+        return None
+    n = int(m.group("n"))
+    if not 1 <= n <= MAX_SPLITS or not 1 <= int(m.group("i")) <= n:
+        raise BadFile(f"{name}: shard number out of range (1..{MAX_SPLITS})")
+    return [f"{m.group('prefix')}-{i:05d}-of-{n:05d}.gguf" for i in range(1, n + 1)]
+
+
+def merge_shards(shards: list[GgufInfo]) -> GgufInfo:
+    """One model from the headers of its split files: the first shard's metadata, every shard's tensors, summed sizes."""
+    first = shards[0]
+    count = first.metadata.get("split.count")
+    if isinstance(count, int) and count != len(shards):
+        raise BadFile(f"{first.path}: the header says split.count={count}, but {len(shards)} shards were read")
+    tensors = [t for s in shards for t in s.tensors]
+    return GgufInfo(first.path, first.version, sum(s.file_size for s in shards), first.metadata, tensors, first.array_lengths)
+
+
+def read_gguf_any(path: str | os.PathLike[str]) -> GgufInfo:
+    """A local GGUF file; the first shard of a split model reads every shard (in the same folder) and sums them."""
+    p = Path(path)
+    names = split_names(p.name)
+    if not names or len(names) == 1:
+        return read_gguf(p)
+    return merge_shards([read_gguf(p.with_name(n)) for n in names])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from hwbench import assumptions as A
 from hwbench.calibration import Calibration
 from hwbench.errors import BadInput
+from hwbench.probe import Probe
 from hwbench.profiles import GpuProfile, find_gpu, match_gpu
 from hwbench.schema import GpuTarget, HardwareTarget, HostInfo
 
@@ -71,11 +72,18 @@ def gpu_target_from_profile(p: GpuProfile, source: str = "profile") -> GpuTarget
     )
 
 
+def probed_cpu_tflops(probe: Probe) -> float:
+    """The fp32 peak the speed formulas take, from the probe's numpy matmul rate: sgemm / its assumed share of the peak."""
+    return probe.sgemm_tflops / A.value("cpu_sgemm_share_of_peak")
+
+
 def target_from_host(
     host: HostInfo,
     calibration: Calibration | None = None,
     extra_dir: str | None = None,
+    probe: Probe | None = None,
 ) -> HardwareTarget:
+    """``probe`` (hwbench/probe.py) replaces the assumed CPU figures; a ``calibration`` (from `bench`) replaces both."""
     notes: list[str] = []
     gpus: list[GpuTarget] = []
     for g in host.gpus:
@@ -116,6 +124,15 @@ def target_from_host(
     tflops = cpu_peak_tflops(cpu.physical_cores or cpu.logical_cores, cpu.max_mhz or cpu.base_mhz, cpu.flags, cpu.arch)
     tflops_src = "assumed"
     cal_text = None
+    if probe is not None:
+        bw, bw_src = probe.cpu_bandwidth_gbps, "probed"
+        tflops, tflops_src = probed_cpu_tflops(probe), "probed"
+        notes.append(
+            f"CPU probed {probe.created_at[:10]}: read {probe.cpu_bandwidth_gbps:g} GB/s ({probe.threads} threads), "
+            f"fp32 matmul {probe.sgemm_tflops:g} TFLOPS -> peak {tflops:.3g} TFLOPS (/ {A.get('cpu_sgemm_share_of_peak').text()}, assumed); "
+            "`hwbench detect --probe` measures again"
+            + (f"; measured while the machine was busy (load average {probe.load_avg:g}): the figures are low, probe again when idle" if probe.busy() else "")
+        )
     if calibration is not None:
         if calibration.cpu_bandwidth_gbps:
             bw, bw_src = calibration.cpu_bandwidth_gbps, "measured"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hwbench.calibration import Calibration
+from hwbench.probe import Probe
 from hwbench.schema import HardwareTarget, HostInfo
 
 
@@ -85,4 +86,22 @@ def this_machine(
         else:
             host = detect_all(quick=True, include_gpus=include_gpus)
     cal = calibration_for(host)
-    return Machine(host=host, target=target_from_host(host, cal, profiles_dir), calibration=cal)
+    return Machine(host=host, target=target_from_host(host, cal, profiles_dir, probe=probe_for(host)), calibration=cal)
+
+
+def probe_for(host: HostInfo, *, run_if_missing: bool | None = None) -> Probe | None:
+    """This host's CPU probe (hwbench/probe.py): the saved one, else measured once and saved (well under a second).
+
+    ``run_if_missing`` None: as the ``HWBENCH_PROBE`` environment variable says (``0``: never measure here,
+    only use a saved probe; the test suite sets it). Never raises.
+    """
+    from hwbench.calibration import machine_key
+    from hwbench.probe import load_probe, probe_once
+
+    key = machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes)
+    if run_if_missing is None:
+        run_if_missing = os.environ.get("HWBENCH_PROBE", "1") != "0"
+    try:
+        return probe_once(key) if run_if_missing else load_probe(key)
+    except Exception:  # noqa: BLE001 - a probe improves an estimate, never a reason to fail
+        return None

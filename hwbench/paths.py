@@ -30,3 +30,8 @@ def data_dir() -> Path:
 
 def results_dir() -> Path:
     return data_dir() / "results"
+
+
+def profiles_dir() -> Path:
+    """The user's own profile files (``hwbench profiles update`` writes here); read after the bundled ones."""
+    return data_dir() / "profiles"

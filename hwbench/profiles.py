@@ -54,6 +54,11 @@ class GpuProfile(BaseModel):
     unified_memory: bool = False
     price_usd: float | None = Field(default=None, gt=0)  # purchase price, when a source gives one
     price_source: str | None = None
+    # merged from gpu_prices.yaml (or --price): what kind of price, its date, what it buys
+    price_kind: str | None = None  # launch MSRP, launch list price, release price, list price of a complete system, user
+    price_as_of: str | None = None
+    price_what: str | None = None  # "one graphics card", "Mac Studio ... 96 GB ..."
+    price_memory_gib: float | None = Field(default=None, gt=0)  # a complete system's memory as priced (unified memory)
     source: str
     as_of: str
     notes: str | None = None
@@ -114,6 +119,8 @@ def _read_yaml(path: Path) -> Any:
         raise ProfileError(f"{path}: profile file is not UTF-8 text") from None
     except RecursionError:
         raise ProfileError(f"{path}: malformed YAML: nested deeper than {MAX_PROFILE_DEPTH} levels") from None
+    except ValueError as e:  # PyYAML builds dates itself: 'as_of: 2026-13-01' raises ValueError, not YAMLError
+        raise ProfileError(f"{path}: malformed YAML profile: {e} (quote dates as '2026-12-01')") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -204,7 +211,14 @@ def _entries(path: Path, section: str) -> list[dict[str, Any]]:
 
 
 def user_dirs(extra: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The user's profile folders, in load order: the data dir's profiles/ (when it exists:
+    `hwbench profiles update` writes there), ``$HWBENCH_PROFILES``, then ``--profiles-dir``."""
+    from hwbench.paths import profiles_dir
+
     dirs = []
+    own = profiles_dir()
+    if own.is_dir():
+        dirs.append(own)
     env = os.environ.get("HWBENCH_PROFILES")
     if env:
         dirs += [Path(p) for p in env.split(os.pathsep) if p]
@@ -226,7 +240,9 @@ def _files(kind: str, extra_dir: str | None) -> list[Path]:
     if sub.is_dir():
         files += sorted(sub.glob("*.yaml"))
     if not files:
-        raise ProfileError(f"the bundled {kind} profiles are missing from {BUNDLED_DIR}: this hwbench install is incomplete; reinstall hwbench")
+        raise ProfileError(
+            f"the bundled {kind} profiles are missing from {BUNDLED_DIR}: this hwbench install is incomplete; reinstall hwbench"
+        )
     for d in user_dirs(extra_dir):
         files += sorted(p for p in d.glob("*.yaml") if p.name.startswith(kind))
         if (d / kind).is_dir():
@@ -263,7 +279,105 @@ def load_gpus(extra_dir: str | None = None) -> list[GpuProfile]:
                 raise ProfileError(_validation_message(path, "gpus", i, e)) from None
             by_name[g.name.lower()] = g
     _require("GPU", len(by_name), files)
+    _merge_prices(by_name, extra_dir)
     return list(by_name.values())
+
+
+class GpuPrice(BaseModel):
+    """One purchase price (gpu_prices.yaml, a user's gpu_prices*.yaml, or --price)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    gpu: str  # the GPU profile's name (or a name find_gpu resolves)
+    price_usd: float = Field(gt=0, allow_inf_nan=False)
+    price_kind: str = Field(min_length=1)
+    what: str | None = None
+    memory_gib: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    source: str = Field(min_length=3)
+    as_of: str
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _date_text(cls, v: Any) -> Any:
+        return str(v) if v is not None else v
+
+
+def _price_files(extra_dir: str | None) -> list[Path]:
+    files = [BUNDLED_DIR / "gpu_prices.yaml"] if (BUNDLED_DIR / "gpu_prices.yaml").exists() else []
+    for d in user_dirs(extra_dir):
+        files += sorted(p for p in d.glob("gpu_prices*.yaml"))
+    return files
+
+
+@lru_cache(maxsize=8)
+def load_gpu_prices(extra_dir: str | None = None) -> list[GpuPrice]:
+    """Bundled purchase prices, then the user's gpu_prices*.yaml (a later entry for a GPU replaces an earlier one)."""
+    out: list[GpuPrice] = []
+    for path in _price_files(extra_dir):
+        for i, item in enumerate(_entries(path, "prices")):
+            try:
+                out.append(GpuPrice(**item))
+            except ValidationError as e:
+                raise ProfileError(_validation_message(path, "prices", i, e)) from None
+    return out
+
+
+def with_price(g: GpuProfile, p: GpuPrice) -> GpuProfile:
+    """The profile carrying purchase price ``p``."""
+    return g.model_copy(
+        update={
+            "price_usd": p.price_usd,
+            "price_source": p.source,
+            "price_kind": p.price_kind,
+            "price_as_of": p.as_of,
+            "price_what": p.what,
+            "price_memory_gib": p.memory_gib,
+        }
+    )
+
+
+def _merge_prices(gpus: dict[str, GpuProfile], extra_dir: str | None) -> None:
+    for p in load_gpu_prices(extra_dir):
+        key = p.gpu.lower()
+        if key not in gpus:
+            # a user file may name a GPU loosely ("RTX 3090"); the bundled table uses exact names
+            try:
+                key = _find_in(p.gpu, list(gpus.values())).name.lower()
+            except BadInput:
+                raise ProfileError(f"purchase price for unknown GPU {p.gpu!r}; use a name from `hwbench profiles list gpus`") from None
+        gpus[key] = with_price(gpus[key], p)
+
+
+def parse_price_overrides(specs: tuple[str, ...] | list[str], extra_dir: str | None = None) -> dict[str, GpuPrice]:
+    """``--price "RTX 3090=700"`` (repeatable) -> {profile name: price}. Bad text or an unknown GPU: BadInput."""
+    import datetime as dt
+    import math
+
+    out: dict[str, GpuPrice] = {}
+    for spec in specs:
+        name, sep, amount = spec.rpartition("=")
+        if not sep or not name.strip() or not amount.strip():
+            raise BadInput(f'--price {spec!r}: expected GPU=USD, e.g. --price "RTX 3090=700"')
+        try:
+            usd = float(amount.strip().replace(",", "").removeprefix("$"))
+        except ValueError:
+            raise BadInput(f"--price {spec!r}: {amount.strip()!r} is not a number of USD") from None
+        if not math.isfinite(usd) or usd <= 0:
+            raise BadInput(f"--price {spec!r}: the price must be a positive number of USD")
+        g = find_gpu(name.strip(), extra_dir)
+        out[g.name] = GpuPrice(
+            gpu=g.name,
+            price_usd=usd,
+            price_kind="user",
+            what="as given with --price",
+            source="--price (given by the user)",
+            as_of=dt.date.today().isoformat(),
+        )
+    return out
+
+
+def apply_price_overrides(gpus: list[GpuProfile], overrides: dict[str, GpuPrice]) -> list[GpuProfile]:
+    return [with_price(g, overrides[g.name]) if g.name in overrides else g for g in gpus]
 
 
 @lru_cache(maxsize=8)
@@ -304,7 +418,10 @@ def _tokens(name: str) -> frozenset[str]:
 
 def find_gpu(name: str, extra_dir: str | None = None) -> GpuProfile:
     """Fuzzy GPU lookup: 'rtx 3090', 'NVIDIA GeForce RTX 3090', 'H100 PCIe', 'A100 80GB', 'M2 Ultra'."""
-    gpus = load_gpus(extra_dir)
+    return _find_in(name, load_gpus(extra_dir))
+
+
+def _find_in(name: str, gpus: list[GpuProfile]) -> GpuProfile:
     want = _tokens(name)
     if not want:
         raise BadInput(f"GPU name {name!r} is empty")

@@ -19,9 +19,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from hwbench import assumptions as A
-from hwbench.cost import USD_PER_MTOK_TEXT, tokens_per_s_per_usd_hour, usd_per_million_tokens
+from hwbench import cost
+from hwbench.cost import tokens_per_s_per_usd_hour, usd_per_million_tokens
 from hwbench.hardware import assumed_cpu_bandwidth, cpu_bandwidth_rule_text, cpu_peak_tflops, gpu_target_from_profile, unified_memory_note
-from hwbench.profiles import GpuProfile, InstanceProfile, load_gpus, load_instances
+from hwbench.profiles import GpuPrice, GpuProfile, InstanceProfile, apply_price_overrides, load_gpus, load_instances
 from hwbench.resolve import ResolvedModel
 from hwbench.schema import EstimateSettings, FitEstimate, GpuTarget, HardwareTarget
 
@@ -30,10 +31,44 @@ GiB = 2**30
 # Every figure assumed for hosts the catalogs describe only by vCPUs and RAM, and for machines built
 # around GPUs to buy, comes from the one table: hwbench/assumptions.py.
 
-USD_PER_MTOK_FORMULA = f"{USD_PER_MTOK_TEXT}, with the estimated generation tokens/s (one stream, batch 1)"
+USD_PER_MTOK_FORMULA = "USD per million generated tokens = USD/hour / (generation tokens/s x 3600) x 1,000,000 (one stream, batch 1)"
 UNSUPPORTED_KINDS = {"tpu", "inferentia", "trainium"}
 
 Verdict = Literal["gpu", "partial", "cpu", "none"]
+COMPLETE_SYSTEM = "list price of a complete system"
+
+
+class Ownership(BaseModel):
+    """What owning costs beyond the purchase: every figure from the assumptions table unless the user gave one."""
+
+    host_usd: float = Field(ge=0, allow_inf_nan=False)
+    usd_per_kwh: float = Field(ge=0, allow_inf_nan=False)
+    hours_per_day: float = Field(gt=0, le=24, allow_inf_nan=False)
+    writeoff_years: float = Field(gt=0, allow_inf_nan=False)
+    host_power_w: float = Field(ge=0, allow_inf_nan=False)
+    stale_days: float = Field(gt=0, allow_inf_nan=False)
+    today: str  # YYYY-MM-DD: prices' ages are counted to this day
+
+    @classmethod
+    def default(
+        cls,
+        *,
+        host_usd: float | None = None,
+        usd_per_kwh: float | None = None,
+        hours_per_day: float | None = None,
+        today: str | None = None,
+    ) -> Ownership:
+        import datetime as dt
+
+        return cls(
+            host_usd=A.value("buy_host_system_usd") if host_usd is None else host_usd,
+            usd_per_kwh=A.value("electricity_usd_per_kwh") if usd_per_kwh is None else usd_per_kwh,
+            hours_per_day=A.value("buy_hours_per_day") if hours_per_day is None else hours_per_day,
+            writeoff_years=A.value("buy_writeoff_years"),
+            host_power_w=A.value("buy_host_power_w"),
+            stale_days=A.value("price_stale_days"),
+            today=today or dt.date.today().isoformat(),
+        )
 
 
 class Candidate(BaseModel):
@@ -60,8 +95,23 @@ class Candidate(BaseModel):
     usd_per_hour: float | None = None
     usd_per_million_tokens: float | None = None
     tokens_per_s_per_usd_hour: float | None = None
-    purchase_usd: float | None = None
+    purchase_usd: float | None = None  # buy: GPUs + host allowance (complete systems: their list price)
     purchase_source: str | None = None
+    # --- buy: what the purchase price is made of, what owning costs, when it pays off (None = unknown)
+    purchase_price_kind: str | None = None  # launch MSRP, launch list price, release price, list price of a complete system, user
+    purchase_what: str | None = None
+    gpus_usd: float | None = None
+    host_usd: float | None = None
+    power_w: float | None = None
+    power_usd_per_hour: float | None = None
+    owned_usd_per_hour: float | None = None
+    owned_usd_per_million_tokens: float | None = None
+    break_even_vs: str | None = None  # the cheapest rental meeting the same target
+    break_even_rent_usd_per_hour: float | None = None
+    break_even_hours: float | None = None
+    break_even_months: float | None = None
+    price_age_days: int | None = None  # the price's age on the day of the recommendation
+    price_stale: bool = False  # older than the assumptions table's price_stale_days
     as_of: str | None = None
     source: str | None = None
     assumptions: list[str] = Field(default_factory=list)
@@ -92,6 +142,7 @@ class Recommendation(BaseModel):
     prices_as_of: list[str] = Field(default_factory=list)
     price_sources: list[str] = Field(default_factory=list)
     buy_vs_rent: list[str] = Field(default_factory=list)
+    ownership: dict[str, Any] | None = None  # the figures the buy rows' costs used (host allowance, USD/kWh, hours/day, years, date)
     formulas: list[str] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
 
@@ -282,13 +333,18 @@ def recommend(
     include_not_fitting: bool = False,
     first: int | None = None,
     buy_gpus: list[GpuProfile] | None = None,
+    ownership: Ownership | None = None,
+    price_overrides: dict[str, GpuPrice] | None = None,
 ) -> Recommendation:
     """Rank instance profiles that run ``resolved`` at ``settings`` (and, with ``buy``, GPUs to buy).
 
     ``first=N``: evaluate instances cheapest first and stop once N meet the target (the report's
     "cheapest N"); the result then holds those N and the cheaper ones that did not meet it.
     ``buy_gpus``: with ``buy``, consider only these GPU profiles (default: all; the report's shortlist).
+    ``ownership``: host allowance, electricity price, hours/day for the buy rows (default: the assumptions table).
+    ``price_overrides``: purchase prices the user gave (``--price``), replacing the profiles' own.
     """
+    own = ownership or Ownership.default()
     gpus_by_name = _gpu_index(extra_dir)
     all_inst = instances if instances is not None else load_instances(extra_dir)
     provs = {p.lower() for p in providers} if providers else None
@@ -355,6 +411,7 @@ def recommend(
                 source=inst.source,
                 assumptions=assumptions,
                 notes=notes,
+                **_age_fields(inst.as_of, own),
             )
         )
     cands.sort(key=rank_key)
@@ -386,10 +443,24 @@ def recommend(
     if resolved.spec.assumed_from:
         rec.assumptions.insert(0, f"layer shape assumed from {resolved.spec.assumed_from} ({resolved.source})")
     if buy:
+        pool = buy_gpus if buy_gpus is not None else load_gpus(extra_dir)
+        if price_overrides:
+            pool = apply_price_overrides(pool, price_overrides)
         rec.buy = recommend_buy(
-            resolved, settings, target_tokens_per_s=target_tokens_per_s, max_gpus=max_buy_gpus, extra_dir=extra_dir, est=est, gpus=buy_gpus
+            resolved,
+            settings,
+            target_tokens_per_s=target_tokens_per_s,
+            max_gpus=max_buy_gpus,
+            extra_dir=extra_dir,
+            est=est,
+            gpus=pool,
+            ownership=own,
         )
+        add_break_even(rec.buy, rec.candidates, own)
+        rec.ownership = own.model_dump()
         rec.buy_vs_rent = buy_vs_rent_lines(rec)
+        rec.formulas += [cost.OWNED_USD_PER_HOUR_TEXT, cost.BREAK_EVEN_TEXT]
+        rec.assumptions += ownership_assumption_lines(own)
     return rec
 
 
@@ -437,11 +508,19 @@ def recommend_buy(
     extra_dir: str | None = None,
     est: _Estimator | None = None,
     gpus: list[GpuProfile] | None = None,
+    ownership: Ownership | None = None,
 ) -> list[Candidate]:
-    """For each buyable GPU profile, the fewest GPUs (1..max_gpus) that hold the model fully (and meet the target)."""
+    """For each buyable GPU profile, the fewest GPUs (1..max_gpus) that hold the model fully (and meet the target).
+
+    A complete system priced with its memory size (a Mac Studio with 96 GB) is estimated with that memory: it is
+    the machine the price buys, not the largest configuration the chip comes in.
+    """
     est = est or _Estimator(resolved, settings)
+    own = ownership or Ownership.default()
     out: list[Candidate] = []
     for g in gpus if gpus is not None else load_gpus(extra_dir):
+        if g.unified_memory and g.price_usd and g.price_memory_gib and g.price_memory_gib != g.memory_gib:
+            g = g.model_copy(update={"memory_gib": g.price_memory_gib})
         if not buyable(g):
             continue
         counts = [1] if g.unified_memory else list(range(1, max_gpus + 1))
@@ -457,7 +536,12 @@ def recommend_buy(
         if best is None:
             continue
         n, fit, assumptions = best
-        total = g.price_usd * n if (g.price_usd and g.price_source) else None
+        fields = _fit_fields(fit, target_tokens_per_s)
+        priced = bool(g.price_usd and g.price_source)
+        owned = _ownership_fields(g, n, fields["gen_tokens_per_s"], own) if priced else {}
+        notes = owned.pop("notes", []) if priced else ['no purchase price known (give one with --price "GPU=USD")']
+        if priced and g.price_what and g.price_kind == COMPLETE_SYSTEM:
+            notes.insert(0, f"priced as a complete system: {g.price_what}")
         out.append(
             Candidate(
                 option="buy",
@@ -465,14 +549,13 @@ def recommend_buy(
                 gpu_profile=g.name,
                 gpu_count=n,
                 gpu_memory_gib=g.memory_gib,
-                **_fit_fields(fit, target_tokens_per_s),
-                price_kind="purchase" if total else None,
-                purchase_usd=total,
-                purchase_source=g.price_source if total else None,
-                as_of=g.as_of,
-                source=g.source,
+                **fields,
+                price_kind="purchase" if priced else None,
+                as_of=g.price_as_of if priced else g.as_of,
+                source=g.price_source if priced else g.source,
                 assumptions=assumptions,
-                notes=[] if total else ["no purchase price known"],
+                notes=notes,
+                **owned,
             )
         )
     out.sort(
@@ -486,23 +569,92 @@ def recommend_buy(
     return out
 
 
+def _age_fields(as_of: str | None, own: Ownership) -> dict[str, Any]:
+    age = cost.price_age_days(as_of, own.today)
+    return {"price_age_days": age, "price_stale": age is not None and age > own.stale_days}
+
+
+def _ownership_fields(g: GpuProfile, n: int, gen_tokens_per_s: float, own: Ownership) -> dict[str, Any]:
+    """Purchase (GPUs + host allowance, or a complete system's price), power, owned cost per hour and per million tokens."""
+    assert g.price_usd is not None
+    complete = (g.price_kind or "") == COMPLETE_SYSTEM
+    gpus_usd = g.price_usd * n
+    host_usd = 0.0 if complete else own.host_usd
+    notes: list[str] = []
+    if g.tdp_w:
+        watts: float | None = g.tdp_w * n + (0.0 if complete else own.host_power_w)
+    else:
+        watts = None
+        notes.append("power draw unknown (no board power in the GPU profile): power cost not included")
+    power_hr = cost.power_usd_per_hour(watts or 0.0, own.usd_per_kwh)
+    owned_hr = cost.owned_usd_per_hour(gpus_usd + host_usd, watts or 0.0, own.usd_per_kwh, own.hours_per_day, own.writeoff_years)
+    return {
+        "purchase_usd": gpus_usd + host_usd,
+        "purchase_source": g.price_source,
+        "purchase_price_kind": g.price_kind,
+        "purchase_what": g.price_what,
+        "gpus_usd": gpus_usd,
+        "host_usd": host_usd,
+        "power_w": watts,
+        "power_usd_per_hour": round(power_hr, 4) if watts is not None else None,
+        "owned_usd_per_hour": round(owned_hr, 4),
+        "owned_usd_per_million_tokens": usd_per_million_tokens(owned_hr, gen_tokens_per_s),
+        "notes": notes,
+        **_age_fields(g.price_as_of, own),
+    }
+
+
+def cheapest_rental(candidates: list[Candidate]) -> Candidate | None:
+    """The cheapest rented instance that meets the target (the one buying is weighed against)."""
+    ok = [c for c in candidates if c.option == "rent" and c.meets_target and c.usd_per_hour]
+    return min(ok, key=lambda c: (c.usd_per_hour, c.name)) if ok else None
+
+
+def add_break_even(buy: list[Candidate], candidates: list[Candidate], own: Ownership) -> None:
+    """Fill each priced buy row's break-even against the cheapest rental meeting the same target."""
+    rent = cheapest_rental(candidates)
+    if rent is None or rent.usd_per_hour is None:
+        return
+    for b in buy:
+        if b.purchase_usd is None or not b.meets_target:
+            continue
+        b.break_even_vs = rent.name
+        b.break_even_rent_usd_per_hour = rent.usd_per_hour
+        hours = cost.break_even_hours(b.purchase_usd, rent.usd_per_hour, b.power_usd_per_hour or 0.0)
+        b.break_even_hours = round(hours, 1) if hours is not None else None
+        b.break_even_months = round(cost.hours_to_months(hours, own.hours_per_day), 2) if hours is not None else None
+
+
+def ownership_assumption_lines(own: Ownership) -> list[str]:
+    return [
+        f"buying: a host system allowance of {own.host_usd:,.0f} USD and {own.host_power_w:g} W is added to bought GPUs "
+        "(not to complete systems such as a Mac Studio, DGX Spark or Jetson kit)",
+        f"buying: power = GPU board power (profile's TDP, the most it draws) x count + host, at {own.usd_per_kwh:g} USD/kWh",
+        f"buying: used {own.hours_per_day:g} hours/day; the purchase is written off over {own.writeoff_years:g} years; no resale value",
+        f"prices older than {own.stale_days:g} days on {own.today} are flagged as old",
+    ]
+
+
 def buy_vs_rent_lines(rec: Recommendation) -> list[str]:
-    """'N hours of renting X equal the purchase price of Y', only where a purchase price is known."""
-    rent = next((c for c in rec.candidates if c.meets_target and c.usd_per_hour), None)
-    lines: list[str] = []
-    priced = [b for b in rec.buy if b.purchase_usd]
-    if not priced:
-        return [
-            "no purchase price known for any GPU profile: no buy-versus-rent comparison (add price_usd and price_source to a GPU profile)"
-        ]
+    """One line per priced configuration meeting the target: when buying it pays off against the cheapest rental."""
+    priced = [b for b in rec.buy if b.purchase_usd and b.meets_target]
+    if not any(b.purchase_usd for b in rec.buy):
+        return ['no purchase price known for any GPU that holds it: no buy-versus-rent comparison (give one with --price "GPU=USD")']
+    rent = cheapest_rental(rec.candidates)
     if rent is None:
         return ["no rented instance meets the target: no buy-versus-rent comparison"]
+    if not priced:
+        return ["no priced configuration to buy meets the target: no buy-versus-rent comparison"]
+    lines: list[str] = []
     for b in priced[:5]:
-        assert b.purchase_usd is not None and rent.usd_per_hour
-        hours = b.purchase_usd / rent.usd_per_hour
+        assert b.purchase_usd is not None
+        when = (
+            f"pays off after {b.break_even_hours:,.0f} hours of use ({b.break_even_months:,.1f} months at {rec.ownership['hours_per_day'] if rec.ownership else '?'} h/day)"
+            if b.break_even_hours is not None
+            else "never pays off (renting costs no more per hour than the power to own it)"
+        )
         lines.append(
-            f"buying {b.name} for {b.purchase_usd:,.0f} USD ({b.purchase_source}) = {hours:,.0f} hours "
-            f"({hours / 24:,.0f} days) of renting {rent.name} at {rent.usd_per_hour:g} USD/hour (as of {rent.as_of}); "
-            "power, host machine and resale value not included"
+            f"buying {b.name} for {b.purchase_usd:,.0f} USD ({b.purchase_price_kind}, as of {b.as_of}) {when} "
+            f"against renting {rent.name} at {rent.usd_per_hour:g} USD/hour (as of {rent.as_of})"
         )
     return lines

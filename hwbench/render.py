@@ -75,11 +75,12 @@ def render_fit(est: FitEstimate) -> None:
             )
         src = {
             "measured": "measured",
+            "probed": "probed (hwbench's quick CPU probe; `hwbench bench` calibrates)",
             "assumed": "assumed (run `hwbench bench --micro` to measure)",
             "user": "given",
             "profile": "from profile",
         }.get(hw.cpu_bandwidth_source, hw.cpu_bandwidth_source)
-        out.print(f"  CPU memory bandwidth {hw.cpu_bandwidth_gbps:.1f} GB/s ({src}); {sp.basis}")
+        out.print(f"  CPU memory bandwidth {hw.cpu_bandwidth_gbps:.1f} GB/s ({src}), CPU fp32 peak {hw.cpu_tflops:.3g} TFLOPS ({hw.cpu_tflops_source}); {sp.basis}")
     out.print("")
     if est.best_quant_gpu or est.best_quant_any:
         if est.best_quant_gpu:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from hwbench.arch import TensorSpec, count_params
 from hwbench.errors import BadInput
@@ -22,6 +24,9 @@ from hwbench.profiles import get_model, load_models
 from hwbench.quant import FILE_TYPES, Quant, parse_quant
 from hwbench.schema import ModelSpec
 from hwbench.units import fmt_params, parse_count, parse_params
+
+if TYPE_CHECKING:
+    from hwbench.gguf_header import GgufInfo
 
 # llama.cpp refuses a model with more layers than this (src/llama-hparams.h, LLAMA_MAX_LAYERS),
 # so a shape scaled by depth stops there; the rest of the size goes into ``size_factor``.
@@ -105,10 +110,9 @@ def _active(active_params: str | None, whole: int, what: str) -> int | None:
     return act
 
 
-def _resolve_gguf(gguf: str, quant: str | None) -> ResolvedModel:
-    from hwbench.gguf_header import model_from_gguf, read_gguf
+def _from_gguf_info(info: GgufInfo, quant: str | None, gguf_path: str | None, source: str = "gguf") -> ResolvedModel:
+    from hwbench.gguf_header import model_from_gguf
 
-    info = read_gguf(gguf)
     spec = model_from_gguf(info)
     ft = info.file_type
     if quant:
@@ -120,7 +124,89 @@ def _resolve_gguf(gguf: str, quant: str | None) -> ResolvedModel:
     else:
         dominant = max({t.type_name for t in info.tensors}, key=lambda n: sum(t.n_bytes for t in info.tensors if t.type_name == n))
         q = Quant(dominant, FILE_TYPES.get(dominant), None) if dominant in FILE_TYPES else parse_quant("F16")
-    return ResolvedModel(spec, q, "gguf", tensors=info.tensors, gguf_path=str(gguf))
+    return ResolvedModel(spec, q, source, tensors=info.tensors, gguf_path=gguf_path)
+
+
+def _resolve_gguf(gguf: str, quant: str | None) -> ResolvedModel:
+    if gguf.startswith(("http://", "https://", "hf://")):
+        return _resolve_remote_gguf(gguf, quant)
+    from pathlib import Path
+
+    from hwbench.gguf_header import read_gguf_any
+
+    if Path(gguf).is_dir():
+        raise BadInput(f"--gguf {gguf!r} is a directory; give a .gguf file (or its first -00001-of-N shard)")
+    return _from_gguf_info(read_gguf_any(gguf), quant, str(gguf))
+
+
+def _quant_name(quant: str | None) -> str | None:
+    if not quant:
+        return None
+    q = parse_quant(quant)
+    return q.name if q.is_gguf else None
+
+
+REMOTE_NOTE = "the GGUF file was not downloaded: `bench` measures a synthetic model of its shape"
+
+
+def _resolve_remote_gguf(url: str, quant: str | None) -> ResolvedModel:
+    """A GGUF over HTTP(S) or on the Hub (hf://, a Hub URL): its header only, read with range requests."""
+    from hwbench.models import hub
+
+    if url.startswith("hf://") or urlsplit(url).netloc in hub._hub_hosts():
+        ref = hub.parse_ref(url)
+        if ref.filename is None:
+            raise BadInput(f"--gguf {url}: names a repo, not a GGUF file; use --model {ref.label} (with --quant to pick its file)")
+        answer = hub.fetch(ref, _quant_name(quant))
+        assert answer.gguf is not None
+        r = _from_gguf_info(answer.gguf, quant, None, answer.source)
+        r.notes += [*answer.notes, REMOTE_NOTE]
+        return r
+    from hwbench.models.remote_gguf import FetchStats, read_remote_gguf
+
+    stats = FetchStats()
+    info = read_remote_gguf(url, None, stats)
+    r = _from_gguf_info(info, quant, None, f"GGUF header of {info.path}")
+    r.notes += [
+        f"GGUF header read over HTTP: {stats.bytes_fetched:,} bytes in {stats.requests} range request(s) of a {info.file_size:,}-byte model",
+        REMOTE_NOTE,
+    ]
+    return r
+
+
+def _catalog_entry_for(repo_id: str, extra_dir: str | None) -> ModelSpec | None:
+    """The bundled entry whose source is this repo's config.json (so an offline machine still knows the model)."""
+    key = repo_id.lower()
+    for m in load_models(extra_dir).values():
+        if m.source and m.source.split()[0].lower() == key:
+            return m
+    return None
+
+
+def _resolve_hub(text: str, quant: str | None, extra_dir: str | None) -> ResolvedModel:
+    from hwbench.models import hub
+
+    ref = hub.parse_ref(text)
+    if ref.filename is not None:
+        return _resolve_remote_gguf(f"hf://{ref.label}/{ref.filename}", quant)
+    try:
+        answer = hub.fetch(ref, _quant_name(quant))
+    except hub.HubUnavailable as e:
+        known = _catalog_entry_for(ref.repo_id, extra_dir) if ref.revision is None else None
+        if known is None:
+            raise
+        q = parse_quant(quant if quant is not None else DEFAULT_QUANT)
+        return ResolvedModel(known, q, "profile", notes=[f"{e}; using the bundled entry {known.name} ({known.source})"])
+    if answer.gguf is not None:
+        r = _from_gguf_info(answer.gguf, quant, None, answer.source)
+        r.notes += [*answer.notes, REMOTE_NOTE]
+        return r
+    from hwbench.models.hf_config import spec_from_config
+
+    assert answer.config is not None
+    spec = spec_from_config(answer.config, name=ref.label, source=answer.source)
+    q = parse_quant(quant if quant is not None else DEFAULT_QUANT)
+    return ResolvedModel(spec, q, answer.source, notes=[*answer.notes, f"shape read from {answer.source}"])
 
 
 def _resolve_params(params: str, active_params: str | None, q: Quant, extra_dir: str | None) -> ResolvedModel:
@@ -163,7 +249,11 @@ def resolve_model(
     quant: str | None = None,
     extra_dir: str | None = None,
 ) -> ResolvedModel:
-    """The model the user named: exactly one of ``model`` (a profile name), ``params`` (a size) or ``gguf`` (a file).
+    """The model the user named: exactly one of ``model``, ``params`` (a size) or ``gguf`` (a file).
+
+    ``model``: a bundled profile name, else a Hugging Face repo id (``org/name[@rev]``) or Hub URL, read
+    through :mod:`hwbench.models.hub` (config.json, or the GGUF header of a GGUF repo's file chosen by
+    ``quant``). ``gguf``: a local path, an http(s) URL or ``hf://org/name/file.gguf`` (header by byte ranges).
 
     ``quant`` defaults to :data:`DEFAULT_QUANT`, or to the file's own type for a GGUF (which it must not contradict).
     ``extra_dir``: the user's own profile files (``--profiles-dir``).
@@ -177,14 +267,22 @@ def resolve_model(
         return _resolve_gguf(gguf, quant)
     q = parse_quant(quant if quant is not None else DEFAULT_QUANT)
     if model:
+        if model.strip().lower() not in load_models(extra_dir) and _looks_remote(model):
+            return _resolve_hub(model, quant, extra_dir)
         return ResolvedModel(get_model(model, extra_dir), q, "profile")
     assert params is not None
     return _resolve_params(params, active_params, q, extra_dir)
 
 
+def _looks_remote(text: str) -> bool:
+    """A Hub repo id (org/name[@rev]) or an address: bundled profile names have no '/'."""
+    t = text.strip()
+    return "/" in t or t.startswith(("https://", "http://", "hf://"))
+
+
 def resolve_named(text: str, *, quant: str | None = None, extra_dir: str | None = None) -> ResolvedModel:
     """A model named in one word, as in ``report --models``: a known profile name, else a size (``--params`` syntax)."""
     key = text.strip().lower()
-    if key in load_models(extra_dir):
-        return resolve_model(model=key, quant=quant, extra_dir=extra_dir)
+    if key in load_models(extra_dir) or _looks_remote(key):
+        return resolve_model(model=text.strip(), quant=quant, extra_dir=extra_dir)
     return resolve_model(params=key, quant=quant, extra_dir=extra_dir)

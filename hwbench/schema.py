@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
-Source = Literal["measured", "estimated", "profile", "detected", "assumed", "user"]
+Source = Literal["measured", "estimated", "profile", "detected", "assumed", "user", "probed"]
 
 
 class _Model(BaseModel):

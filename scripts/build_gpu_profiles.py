@@ -44,6 +44,30 @@ OVERRIDES: dict[str, dict] = {
 }
 
 
+# Apple GPUs without a FLOPS figure in the source: FP32 (= FP16 on Apple GPUs: philipturner/metal-benchmarks,
+# "FP16/FP32 ratio 1") = cores x the per-core rate of a part of the same generation whose figure the source
+# gives. Within a generation the tiers share the GPU core and clock: the sourced rows show it (M1 8/16/32-core
+# 2.62/5.31/10.62 TFLOPS = 0.33 per core; M2 10/19/38-core 3.58/6.8/13.6 = 0.358 per core).
+APPLE_REFERENCE = {"M2": "Apple M2 Max (38-core GPU)", "M3": "Apple M3 Max (40-core GPU)", "M4": "Apple M4 Max (32-core GPU)"}
+
+
+def apple_derived_tflops(model: str, rows: list[dict[str, str]]) -> tuple[float, str] | None:
+    """(TFLOPS, note) for an Apple part the source gives no FLOPS for, from its generation's reference part."""
+    m = re.match(r"Apple (M\d+)\b.*\((\d+)-core GPU\)", model)
+    if not m or m.group(1) not in APPLE_REFERENCE:
+        return None
+    ref_name = APPLE_REFERENCE[m.group(1)]
+    ref = next((r for r in rows if r["model"].strip() == ref_name), None)
+    ref_tf = num(ref.get("fp32_tflops", "")) if ref else None
+    rm = re.search(r"\((\d+)-core GPU\)", ref_name)
+    if not ref_tf or not rm:
+        return None
+    cores, ref_cores = int(m.group(2)), int(rm.group(1))
+    tf = round(ref_tf * cores / ref_cores, 2)
+    note = f"fp16/fp32_tflops derived: {cores} GPU cores x the {ref_name} figure per core ({ref_tf:g} / {ref_cores}), same generation and clock"
+    return tf, note
+
+
 def aliases(vendor: str, model: str) -> list[str]:
     out = set()
     base = model
@@ -87,6 +111,14 @@ def convert(rows: list[dict[str, str]]) -> list[dict]:
         entry["bandwidth_gbps"] = bw
         entry["fp16_tflops"] = num(r.get("fp16_tflops", ""))
         entry["fp32_tflops"] = num(r.get("fp32_tflops", ""))
+        if vendor == "Apple" and entry["fp32_tflops"] is None:
+            derived = apple_derived_tflops(model, rows)
+            if derived:
+                entry["fp16_tflops"] = entry["fp32_tflops"] = derived[0]
+                if notes and notes[-1].endswith("."):
+                    notes[-1] = f"{notes[-1]} {derived[1]}"
+                else:
+                    notes.append(derived[1])
         entry["tdp_w"] = num(r.get("tdp_w", ""))
         ry = num(r.get("release_year", ""))
         entry["release_year"] = int(ry) if ry else None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -81,22 +80,10 @@ def region(v: str | None) -> str | None:
 
 
 def gpu_profile_for(hint: str, extra_dir: str | None = None) -> str | None:
-    """The gpus.yaml profile name for a catalog spec hint, only when the match is exact."""
-    hint = (hint or "").strip()
-    if not hint:
-        return None
-    from hwbench.errors import BadInput
-    from hwbench.profiles import find_gpu
+    """The gpus.yaml profile name for a catalog spec hint, only when the match is exact (the package's rule)."""
+    from hwbench.catalog import gpu_profile_for as exact_profile
 
-    try:
-        g = find_gpu(hint, extra_dir)
-    except BadInput:
-        return None
-    norm = lambda s: re.sub(r"\s+", " ", s.strip().lower())  # noqa: E731
-    names = {norm(g.name), *(norm(a) for a in g.aliases)}
-    if norm(hint) in names or norm(f"{g.vendor} {hint}") in names:
-        return g.name
-    return None
+    return exact_profile(hint, extra_dir)
 
 
 def gpu_entry(r: dict[str, str], extra_dir: str | None = None) -> dict[str, Any]:

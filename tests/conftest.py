@@ -12,6 +12,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("HWBENCH_DATA_DIR", str(base / "data"))
     monkeypatch.delenv("HWBENCH_PROFILES", raising=False)
     monkeypatch.delenv("HWBENCH_PROFILES_DIR", raising=False)
+    monkeypatch.setenv("HWBENCH_PROBE", "0")  # no CPU probe in tests unless one asks (tests/test_probe.py)
 
 
 # small shared builders (e.g. tests_helpers_gguf.write_tiny) live in tests/helpers/

@@ -71,6 +71,14 @@ def _instance(**kw: Any) -> HardwareTarget:
     return t
 
 
+def _probed_target() -> HardwareTarget:
+    from hwbench.hardware import target_from_host
+    from hwbench.probe import Probe
+
+    pr = Probe(machine_key="k", created_at="2026-12-02T00:00:00+00:00", cpu_bandwidth_gbps=30.0, sgemm_tflops=0.2, threads=2, array_bytes=2**20, matmul_n=1024, seconds=0.5)
+    return target_from_host(_host(), None, probe=pr)
+
+
 def _buy(gpu: str, n: int) -> HardwareTarget:
     from hwbench.recommend import buy_target
 
@@ -125,6 +133,16 @@ def _mac_capacity(gib: float) -> int:
     return int(_fit([g], ram_gib=gib).memory.per_device[0].capacity_bytes)
 
 
+def _buy_row() -> Any:
+    """The buy row of 1 x RTX 3090 for an 8B model, with the table's ownership figures (date fixed)."""
+    from hwbench.recommend import Ownership, recommend_buy
+    from hwbench.resolve import resolve_model
+
+    r = resolve_model(model=None, params="8b", active_params=None, gguf=None, quant=None, extra_dir=None)
+    own = Ownership.default(today="2026-12-02")
+    return recommend_buy(r, EstimateSettings(context=4096), target_tokens_per_s=None, gpus=[find_gpu("RTX 3090")], ownership=own)[0]
+
+
 # key -> (code that reads it, returning what a user would see; the value to try instead)
 PROBES: dict[str, tuple[Callable[[], Any], float]] = {
     "cpu_bandwidth_gbps": (lambda: _target_from_host(_host()).cpu_bandwidth_gbps, 55.0),
@@ -158,6 +176,13 @@ PROBES: dict[str, tuple[Callable[[], Any], float]] = {
     "metal_working_set_large": (lambda: _mac_capacity(64), 0.8),
     "metal_working_set_threshold_gib": (lambda: _mac_capacity(48), 64.0),
     "tight_fit_margin_gib": (_tight_margin, 1.0),
+    "buy_host_system_usd": (lambda: _buy_row().purchase_usd, 2000.0),
+    "buy_host_power_w": (lambda: _buy_row().power_w, 200.0),
+    "electricity_usd_per_kwh": (lambda: _buy_row().power_usd_per_hour, 0.3),
+    "buy_hours_per_day": (lambda: _buy_row().owned_usd_per_hour, 12.0),
+    "buy_writeoff_years": (lambda: _buy_row().owned_usd_per_hour, 5.0),
+    "price_stale_days": (lambda: _buy_row().price_stale, 5000.0),
+    "cpu_sgemm_share_of_peak": (lambda: _probed_target().cpu_tflops, 0.5),
 }
 # read at import time by the CLI: checked in a fresh interpreter below
 IMPORT_TIME = {"target_tokens_per_s"}

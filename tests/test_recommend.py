@@ -9,7 +9,9 @@ import pytest
 from hwbench.cli import main
 from hwbench.profiles import GpuProfile, InstanceProfile, find_gpu, load_gpus, load_instances
 from hwbench.recommend import (
+    Ownership,
     Recommendation,
+    add_break_even,
     buy_vs_rent_lines,
     cloud_cpu_bandwidth_gbps,
     instance_target,
@@ -153,9 +155,10 @@ def test_cloud_and_detected_vms_share_one_bandwidth_rule():
 
 
 def test_buy_says_no_purchase_price_known(m70b):
-    rec = recommend(m70b, S8K, target_tokens_per_s=20, buy=True, instances=FLEET)
+    unpriced = [g.model_copy(update={"price_usd": None, "price_source": None}) for g in load_gpus()]
+    rec = recommend(m70b, S8K, target_tokens_per_s=20, buy=True, instances=FLEET, buy_gpus=unpriced)
     assert rec.buy, "some GPU configuration holds a 70B Q4"
-    assert all(b.purchase_usd is None and "no purchase price known" in b.notes for b in rec.buy)
+    assert all(b.purchase_usd is None and any("no purchase price known" in n for n in b.notes) for b in rec.buy)
     assert all(b.verdict == "gpu" and 1 <= b.gpu_count <= 8 for b in rec.buy)
     assert rec.buy_vs_rent and "no purchase price known" in rec.buy_vs_rent[0]
     by = {b.gpu_profile: b for b in rec.buy}
@@ -165,7 +168,9 @@ def test_buy_says_no_purchase_price_known(m70b):
 def test_buy_vs_rent_uses_a_sourced_purchase_price(m8b):
     g = find_gpu("RTX 3090")
     priced = GpuProfile(**{**g.model_dump(), "price_usd": 800.0, "price_source": "test shop, 2026-11-01"})
-    buy = recommend_buy(m8b, S8K, target_tokens_per_s=10, gpus=[priced])
+    # no host allowance, free electricity: the break-even is the price over the rent, 800 / 0.2 = 4,000 hours
+    own = Ownership.default(host_usd=0, usd_per_kwh=0, hours_per_day=8, today="2026-12-02")
+    buy = recommend_buy(m8b, S8K, target_tokens_per_s=10, gpus=[priced], ownership=own)
     rec = Recommendation(
         model="m",
         params=1,
@@ -175,10 +180,13 @@ def test_buy_vs_rent_uses_a_sourced_purchase_price(m8b):
         target_tokens_per_s=10,
         buy=buy,
         candidates=recommend(m8b, S8K, target_tokens_per_s=10, instances=FLEET).candidates,
+        ownership=own.model_dump(),
     )
+    add_break_even(rec.buy, rec.candidates, own)
     lines = buy_vs_rent_lines(rec)
     assert buy[0].purchase_usd == 800.0
     assert "800 USD" in lines[0] and "4,000 hours" in lines[0] and "b/t4" in lines[0]
+    assert buy[0].break_even_months == round(4000 / (8 * 365.25 / 12), 2)
 
 
 def test_bundled_profiles_rank_quickly(m70b):

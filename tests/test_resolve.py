@@ -99,7 +99,8 @@ def test_bench_params_8x22b_is_the_8x22b_shape(tmp_path: Path, bench_spy) -> Non
     assert s.arch == "llama"  # llama.cpp loads experts in the llama architecture (Mixtral)
     exps = [x for x in t.tensors if x.name == "blk.0.ffn_up_exps.weight"]
     assert len(exps) == 1 and exps[0].shape[-1] == 8
-    assert t.gguf is None and any("Mixtral-style" in n for n in t.notes)
+    # the catalog has Mixtral-8x22B's own config.json shape since issue 10: that, not a borrowed one
+    assert t.gguf is None and t.resolved is not None and t.resolved.source == "profile" and s.name == "mixtral-8x22b"
 
 
 def test_bare_params_scale_the_borrowed_shape_by_depth() -> None:
@@ -132,7 +133,8 @@ def test_no_reference_shape_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_check_shows_what_the_resolver_assumed(monkeypatch: pytest.MonkeyPatch) -> None:
-    d, r = _check(["--params", "8x22b"], monkeypatch)
+    # 8x13b: a MoE with no profile of its own, so the resolver assumes a shape and says so (8x22b has a profile now)
+    d, r = _check(["--params", "8x13b"], monkeypatch)
     assert r.notes and d["notes"][: len(r.notes)] == r.notes
     assert d["model"]["params"] == r.spec.params and d["model"]["n_layer"] == r.spec.n_layer
 

@@ -60,6 +60,23 @@ def solve_for(predict: Predict, r: Any, field: str, measured: float, lo: float, 
     return math.exp((a + b) / 2)
 
 
+def _refresh_probe(record: RunRecord) -> None:
+    """`bench` measures the quick CPU probe anew (hwbench/probe.py), unless HWBENCH_PROBE=0; never raises."""
+    import os
+
+    if os.environ.get("HWBENCH_PROBE", "1") == "0":
+        return
+    try:
+        from hwbench.calibration import machine_key
+        from hwbench.probe import refresh_probe
+
+        h = record.host
+        pr = refresh_probe(machine_key(h.cpu.model, h.cpu.logical_cores, h.memory.total_bytes))
+        record.notes.append(f"CPU probe refreshed: read {pr.cpu_bandwidth_gbps:g} GB/s, fp32 matmul {pr.sgemm_tflops:g} TFLOPS (probed)")
+    except Exception as e:  # noqa: BLE001 - the probe is a bonus
+        record.notes.append(f"CPU probe not refreshed: {type(e).__name__}: {e}")
+
+
 def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None, predict: Predict | None = None) -> str | None:
     """Save the figures at which the estimator reproduces this run. With ``predict`` (the
     estimator for one result with hardware figures replaced), they are solved for exactly;
@@ -104,6 +121,7 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None, pre
             solved = solve_for(predict, pp[0], "cpu_tflops", float(pp[0].tokens_per_s or 0), 1e-3, 1e3, **fixed)
             if solved is not None:
                 pp_tflops = round(solved, 4)
+    _refresh_probe(record)
     if bw is None and eff is None and pp_tflops is None:
         return None
     h = record.host

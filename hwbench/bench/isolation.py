@@ -54,6 +54,20 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def _scratch_dir() -> str | None:
+    """hwbench's cache dir, for the child's stderr buffer: hwbench writes nowhere else (not $TMPDIR).
+
+    None (the system temp dir) only if the cache dir cannot be made."""
+    from hwbench.paths import cache_dir
+
+    d = cache_dir()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(d)
+
+
 def _describe_exit(rc: int, phase: str, stderr_tail: str) -> str:
     where = f" while {phase}" if phase else ""
     if rc < 0:
@@ -91,7 +105,7 @@ def run_child(
     """
     out = ChildOutcome()
     phase = "starting"
-    errf = tempfile.TemporaryFile()
+    errf = tempfile.TemporaryFile(dir=_scratch_dir())  # the child's stderr
     t0 = time.perf_counter_ns()
     proc = subprocess.Popen(
         [python or sys.executable, "-m", "hwbench.bench.child"],

@@ -84,7 +84,7 @@ def parse_str_list(text: str | None, what: str, allowed: tuple[str, ...]) -> lis
 
 @dataclass
 class BenchOptions:
-    gguf: Path | None = None
+    gguf: Path | str | None = None  # a local file, or a URL / hf:// address (its header: a synthetic model of that shape)
     model: str | None = None
     params: str | None = None
     quant: str | None = None  # None: the GGUF file's own type, or resolve.DEFAULT_QUANT
@@ -123,11 +123,14 @@ class BenchOptions:
             raise BadInput(f"--reps {self.reps} must be at least 1")
         if self.layers is not None and self.layers < 1:
             raise BadInput(f"--layers {self.layers} must be at least 1")
-        if self.gguf is not None and self.layers is not None:
+        remote = isinstance(self.gguf, str) and self.gguf.startswith(("http://", "https://", "hf://"))
+        if self.gguf is not None and self.layers is not None and not remote:
             raise BadInput("--layers works on synthetic models only (--model / --params), not on --gguf")
         if any(t < 1 for t in self.threads):
             raise BadInput("--threads values must be at least 1")
         if self.timeout_s is not None and not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
             raise BadInput(f"--timeout {self.timeout_s} must be a positive number of seconds")
-        if self.gguf is not None and not Path(self.gguf).is_file():
+        if self.gguf is not None and not remote and Path(self.gguf).is_dir():
+            raise BadInput(f"--gguf {str(self.gguf)!r} is a directory; give a .gguf file")
+        if self.gguf is not None and not remote and not Path(self.gguf).is_file():
             raise BadInput(f"--gguf {str(self.gguf)!r}: no such file")

@@ -28,8 +28,10 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 
 
 @click.command("bench")
-@click.option("--gguf", type=click.Path(dir_okay=False, path_type=Path), help="Benchmark this GGUF file.")
-@click.option("--model", help="Benchmark a synthetic model of this known architecture (e.g. llama-3.1-8b).")
+@click.option(
+    "--gguf", help="Benchmark this GGUF file; a URL or hf://ORG/NAME/FILE.gguf: a synthetic model of its shape (header read only)."
+)
+@click.option("--model", help="Benchmark a synthetic model of this architecture: a bundled name (llama-3.1-8b) or a Hub id (Qwen/Qwen3-8B).")
 @click.option("--params", help="Benchmark a synthetic model of about this size (e.g. 8b, 70b, 8x7b).")
 @click.option("--quant", help="GGUF type of the synthetic model (default Q4_K_M); with --gguf, must match the file.")
 @click.option("--layers", type=int, help="Slice mode: run only K layers of the model and extrapolate to full depth.")
@@ -55,7 +57,7 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True, help="Print the results record as JSON on stdout.")
 @click.option("--timeout", "timeout_s", default=1800.0, show_default=True, type=float, help="Seconds allowed per child process.")
 def bench(
-    gguf: Path | None,
+    gguf: str | None,
     model: str | None,
     params: str | None,
     quant: str | None,

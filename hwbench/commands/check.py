@@ -69,8 +69,17 @@ def reference_gpu_targets(profiles_dir: str | None):  # type: ignore[no-untyped-
 @click.command("check")
 @click.option("--params", help="Model size: 7b, 7.6b, 32B, 500m, 1.5t, or a MoE as 8x7b.")
 @click.option("--active-params", help="Parameters active per token (MoE), e.g. 3b.")
-@click.option("--model", "model_name", help="A known model from profiles/ (e.g. llama-3.1-8b, qwen2.5-32b).")
-@click.option("--gguf", type=click.Path(dir_okay=False), help="Read a real GGUF header for exact tensor sizes.")
+@click.option(
+    "--model",
+    "model_name",
+    help="A bundled model (llama-3.1-8b; `hwbench profiles list models`), a Hugging Face repo id (Qwen/Qwen3-32B[@REV]) "
+    "or Hub URL; a GGUF repo's file is chosen by --quant. Reads config.json or the GGUF header only, never the weights.",
+)
+@click.option(
+    "--gguf",
+    help="A GGUF file's header for exact tensor sizes: a local path, an https:// URL or hf://ORG/NAME/FILE.gguf "
+    "(read with HTTP range requests; split -00001-of-N files are summed).",
+)
 @click.option("--quant", "-q", help=f"Quantization (default Q4_K_M): {accepted_quants_text()}.")
 @click.option("--context", "-c", type=int, default=8192, show_default=True, help="Context length in tokens.")
 @click.option("--kv-type", default="f16", show_default=True, help="KV cache type: f16, q8_0, q4_0.")
@@ -113,6 +122,8 @@ def check(
       hwbench check --model llama-3.1-70b --quant q4 --context 16384
       hwbench check --model llama-3-8b --quant q4_k_m --gpu "RTX 3090" --context 512 --json
       hwbench check --model llama-3.1-405b --gpu "H100 SXM5 80 GB" --gpus 8
+      hwbench check --model Qwen/Qwen3-32B --quant q5        # config.json from the Hugging Face Hub
+      hwbench check --model unsloth/Qwen3-30B-A3B-GGUF --quant q4_k_m   # that repo's GGUF header
     """
     from hwbench.estimate import estimate_fit
     from hwbench.resolve import resolve_model

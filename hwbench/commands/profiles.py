@@ -28,7 +28,7 @@ _PROFILES_DIR_OPT = click.option(
 
 @click.group("profiles")
 def profiles() -> None:
-    """List, show and validate GPU / model / cloud-instance profiles.
+    """List, show, validate and update GPU / model / cloud-instance profiles.
 
     \b
     Examples:
@@ -38,6 +38,7 @@ def profiles() -> None:
       hwbench profiles show "RTX 3090"
       hwbench profiles show runpod/1x_A100-80GB_SECURE
       hwbench profiles validate ~/my-prices      # check your own profile files before using them
+      hwbench profiles update --dry-run          # what SkyPilot's catalogs say changed in the rental prices
     """
 
 
@@ -59,6 +60,20 @@ def _e(text: str) -> str:
     from rich.markup import escape
 
     return escape(str(text))
+
+
+_SIZE_TOKEN = re.compile(r"^(\d+(\.\d+)?[bmt]|\d+x\d+(\.\d+)?b|a\d+(\.\d+)?b|mini|small|medium)$")
+
+
+def model_family(name: str) -> str:
+    """A catalog name without its size words: llama-3.1-8b -> llama-3.1, qwen3-30b-a3b -> qwen3, mixtral-8x7b -> mixtral."""
+    parts = name.lower().split("-")
+    keep: list[str] = []
+    for p in parts:
+        if _SIZE_TOKEN.match(p) and keep:
+            break
+        keep.append(p)
+    return "-".join(keep)
 
 
 def _matches(text: str, search: str | None) -> bool:
@@ -131,13 +146,20 @@ def list_cmd(kind: str | None, provider: str | None, search: str | None, profile
             return
         from hwbench.units import fmt_params
 
-        t = Table(title=f"Model profiles ({len(ml)})", title_justify="left")
-        for c in ("name", "arch", "params", "layers", "context", "MoE"):
-            t.add_column(c)
-        for m in ml:
-            moe = f"{m.n_expert_used}/{m.n_expert} experts" if m.is_moe else "-"
-            t.add_row(_e(m.name), _e(m.arch), fmt_params(m.params), str(m.n_layer), _fmt(m.context_length), moe)
+        groups: dict[str, list[Any]] = {}
+        for m in sorted(ml, key=lambda m: (model_family(m.name), m.params)):
+            groups.setdefault(model_family(m.name), []).append(m)
+        t = Table(title=f"Model profiles ({len(ml)} in {len(groups)} families)", title_justify="left")
+        for c in ("family", "name", "arch", "params", "layers", "context", "MoE"):
+            t.add_column(c, justify="right" if c in ("params", "layers", "context") else "left")
+        for fam, members in groups.items():
+            for row, mm in enumerate(members):
+                moe = f"{mm.n_expert_used}/{mm.n_expert} experts" if mm.is_moe else "-"
+                first = _e(fam) if row == 0 else ""
+                t.add_row(first, _e(mm.name), _e(mm.arch), fmt_params(mm.params), str(mm.n_layer), _fmt(mm.context_length), moe)
+            t.add_section()
         out.print(t)
+        out.print("[dim]also: any Hugging Face repo id (--model Qwen/Qwen3-8B) or GGUF URL (--gguf hf://ORG/NAME/FILE.gguf)[/dim]")
     else:
         provs = {p.strip().lower() for p in provider.split(",") if p.strip()} if provider is not None else None
         if provs is not None and not provs:
@@ -237,6 +259,8 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _kind_of(path: Path, root: Path) -> str | None:
+    if path.name.startswith("gpu_prices"):
+        return "prices"  # purchase prices (gpu_prices.yaml, a user's gpu_prices*.yaml)
     for k in KINDS:
         if path.name.startswith(k) or path.parent.name == k and path.parent != root:
             return k
@@ -261,7 +285,7 @@ def validate_file(path: Path, kind: str, gpu_names: set[str]) -> FileReport:
     """Every entry of one profile file, each problem named by entry and field (never stops at the first)."""
     from pydantic import ValidationError
 
-    from hwbench.profiles import GpuProfile, InstanceProfile, _entries
+    from hwbench.profiles import GpuPrice, GpuProfile, InstanceProfile, _entries
     from hwbench.schema import ModelSpec
 
     rep = FileReport(path, kind)
@@ -270,7 +294,7 @@ def validate_file(path: Path, kind: str, gpu_names: set[str]) -> FileReport:
     except HwbenchError as e:
         rep.errors.append(str(e).replace(f"{path}: ", ""))
         return rep
-    model_cls: Any = {"gpus": GpuProfile, "models": ModelSpec, "instances": InstanceProfile}[kind]
+    model_cls: Any = {"gpus": GpuProfile, "models": ModelSpec, "instances": InstanceProfile, "prices": GpuPrice}[kind]
     seen: set[str] = set()
     for i, item in enumerate(items):
         try:
@@ -302,6 +326,18 @@ def validate_file(path: Path, kind: str, gpu_names: set[str]) -> FileReport:
             _check_date(rep, i, obj.as_of)
             if obj.price_usd is not None and not obj.price_source:
                 rep.errors.append(f"gpus[{i}] field 'price_source': a purchase price needs its source")
+        elif kind == "prices":
+            ident = obj.gpu.lower()
+            _check_date(rep, i, obj.as_of)
+            if not obj.source.strip():
+                rep.errors.append(f"prices[{i}] field 'source': empty; every price needs a source")
+            if ident not in gpu_names:
+                try:
+                    from hwbench.profiles import find_gpu
+
+                    find_gpu(obj.gpu)
+                except BadInput:
+                    rep.errors.append(f"prices[{i}] field 'gpu': {obj.gpu!r} is not a known GPU profile")
         else:
             ident = obj.name.lower()
         if ident in seen:
@@ -335,7 +371,7 @@ def validate_dir(directory: Path | None, profiles_dir: str | None = None) -> lis
             continue
         if kind is None:
             rep = FileReport(p, None)
-            rep.warnings.append("ignored: the file name must start with gpus, models or instances (or be in such a folder)")
+            rep.warnings.append("ignored: the file name must start with gpus, gpu_prices, models or instances (or be in such a folder)")
             reports.append(rep)
             continue
         reports.append(validate_file(p, kind, gpu_names))
@@ -380,3 +416,88 @@ def validate(directory: str | None, profiles_dir: str | None, as_json: bool) -> 
     if n_err:
         bad = [r.path.name for r in reports if r.errors]
         raise BadInput(f"{n_err} error(s) in {len(bad)} profile file(s): {', '.join(bad)}")
+
+
+# ----------------------------------------------------------------------------- update
+
+
+@profiles.command("update")
+@click.option(
+    "--from",
+    "source",
+    metavar="URL|DIR",
+    help="Where the catalogs are: a URL or folder holding <provider>/vms.csv (default: SkyPilot's published catalogs on GitHub).",
+)
+@click.option("--provider", help="Only these providers, comma-separated (default: every provider of the bundled instance profiles).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def update(source: str | None, provider: str | None, dry_run: bool, as_json: bool) -> None:
+    """Refresh cloud instance prices from SkyPilot's catalogs into your profile folder.
+
+    Reads <source>/<provider>/vms.csv for each provider, keeps one row per instance type (the region
+    with the lowest on-demand price), dates every row (as_of = today, source = the file read) and
+    shows what changed against the current profiles: new, gone, price up, price down. Writes
+    <data dir>/profiles/instances/<provider>.yaml atomically; the bundled profiles are never changed
+    (delete that file to go back to them). A malformed or truncated catalog file is reported and its
+    provider left as it was. Offline: one line, nothing written.
+
+    \b
+    Examples:
+      hwbench profiles update
+      hwbench profiles update --provider lambda,runpod --dry-run
+      hwbench profiles update --from ~/skypilot-catalog/catalogs/v7
+    """
+    from hwbench.catalog import SKYPILOT_CATALOG_URL, update_profiles
+    from hwbench.paths import profiles_dir
+    from hwbench.profiles import load_instances
+
+    bundled = sorted({i.provider.lower() for i in load_instances()})
+    if provider is not None:
+        provs = [p.strip().lower() for p in provider.split(",") if p.strip()]
+        if not provs:
+            raise BadInput(f"--provider {provider!r} names no provider")
+        for p in provs:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,40}", p):
+                raise BadInput(f"--provider {p!r}: not a provider name (letters, digits, - and _)")
+    else:
+        provs = bundled
+    out_dir = profiles_dir()
+    results = update_profiles(source or SKYPILOT_CATALOG_URL, provs, out_dir, _dt.date.today().isoformat(), write=not dry_run)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "provider": u.provider,
+                        "source": u.source,
+                        "instance_types": len(u.entries),
+                        "new": u.new,
+                        "gone": u.gone,
+                        "up": [{"instance_type": t, "old_usd_per_hour": a, "new_usd_per_hour": b} for t, a, b in u.up],
+                        "down": [{"instance_type": t, "old_usd_per_hour": a, "new_usd_per_hour": b} for t, a, b in u.down],
+                        "unchanged": u.unchanged,
+                        "error": u.error,
+                        "written": u.written,
+                    }
+                    for u in results
+                ],
+                indent=2,
+            )
+        )
+    else:
+        out = console()
+        for u in results:
+            out.print(_e(u.summary()))
+            for t in u.new[:10]:
+                out.print(f"   new   {_e(t)}")
+            for t in u.gone[:10]:
+                out.print(f"   gone  {_e(t)} (kept from the bundled profiles, with its old date)")
+            for t, a, b in (u.up + u.down)[:20]:
+                out.print(f"   {'up  ' if b > a else 'down'}  {_e(t)}: {a:g} -> {b:g} USD/hour")
+            if u.written:
+                out.print(f"   written to {_e(u.written)}")
+        if dry_run:
+            out.print("dry run: nothing written")
+    failed = [u for u in results if u.error]
+    if failed and len(failed) == len(results):
+        raise BadInput(f"no provider updated: {failed[0].error}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""))

@@ -31,8 +31,17 @@ def _fmt_num(v: float | None, nd: int = 1) -> str:
 
 @click.command("recommend")
 @click.option("--params", help="Model size: 7b, 32B, 70b, or a MoE as 8x7b.")
-@click.option("--model", "model_name", help="A known model from profiles/ (e.g. llama-3.1-70b, deepseek-v3).")
-@click.option("--gguf", type=click.Path(dir_okay=False), help="Read a real GGUF header for exact tensor sizes.")
+@click.option(
+    "--model",
+    "model_name",
+    help="A bundled model (llama-3.1-8b; `hwbench profiles list models`), a Hugging Face repo id (Qwen/Qwen3-32B[@REV]) "
+    "or Hub URL; a GGUF repo's file is chosen by --quant. Reads config.json or the GGUF header only, never the weights.",
+)
+@click.option(
+    "--gguf",
+    help="A GGUF file's header for exact tensor sizes: a local path, an https:// URL or hf://ORG/NAME/FILE.gguf "
+    "(read with HTTP range requests; split -00001-of-N files are summed).",
+)
 @click.option("--active-params", help="Parameters active per token (MoE), e.g. 3b.")
 @click.option("--quant", "-q", help=f"Quantization (default Q4_K_M): {accepted_quants_text()}.")
 @click.option("--context", "-c", type=int, default=8192, show_default=True, help="Context length in tokens.")
@@ -49,6 +58,22 @@ def _fmt_num(v: float | None, nd: int = 1) -> str:
 @click.option("--spot", is_flag=True, help="Rank by spot/preemptible price (instances without one are left out).")
 @click.option("--buy", is_flag=True, help="Also rank GPU configurations to buy (1-8 x each GPU profile).")
 @click.option("--max-gpus", type=int, default=8, show_default=True, help="With --buy: at most this many GPUs per box.")
+@click.option(
+    "--price",
+    "prices",
+    multiple=True,
+    metavar="GPU=USD",
+    help='With --buy: your purchase price for a GPU, e.g. --price "RTX 3090=700" (repeatable; replaces the bundled launch price).',
+)
+@click.option(
+    "--kwh-price", type=float, help="With --buy: electricity price in USD/kWh (default: the assumptions table's electricity_usd_per_kwh)."
+)
+@click.option(
+    "--hours-per-day",
+    type=float,
+    help="With --buy: hours a day the bought machine runs the model, 0-24 exclusive of 0 (default: buy_hours_per_day).",
+)
+@click.option("--host-usd", type=float, help="With --buy: the host system added to bought GPUs, in USD (default: buy_host_system_usd).")
 @click.option("--limit", "-n", type=int, default=20, show_default=True, help="Rows to show (table); 0 = all.")
 @click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (your prices).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object for scripts (all rows unless --limit is given).")
@@ -65,6 +90,10 @@ def recommend(
     spot: bool,
     buy: bool,
     max_gpus: int,
+    prices: tuple[str, ...],
+    kwh_price: float | None,
+    hours_per_day: float | None,
+    host_usd: float | None,
     limit: int,
     profiles_dir: str | None,
     as_json: bool,
@@ -96,6 +125,7 @@ def recommend(
         raise BadInput(f"--max-gpus {max_gpus} must be 1..64")
     if limit < 0:
         raise BadInput(f"--limit {limit} must be 0 (all) or more")
+    own = ownership_options(kwh_price, hours_per_day, host_usd)
     provs = _providers(provider)
     if provs:
         from hwbench.profiles import load_instances
@@ -108,6 +138,9 @@ def recommend(
             )
     resolved = resolve_model(model=model_name, params=params, active_params=active_params, gguf=gguf, quant=quant, extra_dir=profiles_dir)
     settings = EstimateSettings(context=context)
+    from hwbench.profiles import parse_price_overrides
+
+    overrides = parse_price_overrides(prices, profiles_dir)
     rec = rank(
         resolved,
         settings,
@@ -118,6 +151,8 @@ def recommend(
         buy=buy,
         max_buy_gpus=max_gpus,
         extra_dir=profiles_dir,
+        ownership=own,
+        price_overrides=overrides,
     )
     if as_json:
         d = rec.model_dump(mode="json")
@@ -128,6 +163,19 @@ def recommend(
         click.echo(json.dumps(d, indent=2))
         return
     render_recommendation(rec, limit)
+
+
+def ownership_options(kwh_price: float | None, hours_per_day: float | None, host_usd: float | None):  # type: ignore[no-untyped-def]
+    """--kwh-price, --hours-per-day, --host-usd checked (one line, exit 2 on a bad one) -> Ownership."""
+    from hwbench.recommend import Ownership
+
+    if kwh_price is not None and (not math.isfinite(kwh_price) or kwh_price < 0):
+        raise BadInput(f"--kwh-price {kwh_price:g} must be 0 or a positive number of USD per kWh")
+    if hours_per_day is not None and (not math.isfinite(hours_per_day) or not 0 < hours_per_day <= 24):
+        raise BadInput(f"--hours-per-day {hours_per_day:g} must be more than 0 and at most 24 (an unused machine never pays off)")
+    if host_usd is not None and (not math.isfinite(host_usd) or host_usd < 0):
+        raise BadInput(f"--host-usd {host_usd:g} must be 0 or a positive number of USD")
+    return Ownership.default(host_usd=host_usd, usd_per_kwh=kwh_price, hours_per_day=hours_per_day)
 
 
 def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-def]
@@ -147,7 +195,13 @@ def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-d
         + (f" <= {rec.max_usd_per_hour:g} USD/hour" if rec.max_usd_per_hour else "")
         + (f"; providers: {escape(', '.join(rec.providers))}" if rec.providers else "")
     )
-    out.print(f"[bold]prices as of {escape(', '.join(rec.prices_as_of) or '-')}[/bold] (instance profiles; sources per row in --json)")
+    ages = sorted({c.price_age_days for c in rec.candidates if c.price_age_days is not None})
+    age = f", {ages[0]}-{ages[-1]} days old" if ages and ages[0] != ages[-1] else (f", {ages[0]} days old" if ages else "")
+    n_old = sum(1 for c in rec.candidates if c.price_stale)
+    out.print(
+        f"[bold]prices as of {escape(', '.join(rec.prices_as_of) or '-')}{age}[/bold] (instance profiles; sources per row in --json)"
+        + (f" [yellow]{n_old} older than {A.value('price_stale_days'):g} days[/]" if n_old else "")
+    )
     rows = rec.candidates if not limit else rec.candidates[:limit]
     n_meet = sum(1 for c in rec.candidates if c.meets_target)
     t = Table(title=f"Instances: {n_meet} of {len(rec.candidates)} that run it meet the target (showing {len(rows)})", title_justify="left")
@@ -176,17 +230,39 @@ def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-d
     if rec.buy:
         brow = rec.buy if not limit else rec.buy[:limit]
         bt = Table(title=f"GPUs to buy: fewest of each that hold it fully (showing {len(brow)} of {len(rec.buy)})", title_justify="left")
-        for col in ("#", "configuration", "VRAM GiB", "gen tok/s", "prompt tok/s", "purchase", "target"):
-            bt.add_column(col, justify="left" if col in ("configuration", "purchase", "target") else "right")
+        for col in (
+            "#",
+            "configuration",
+            "VRAM GiB",
+            "gen tok/s",
+            "purchase USD",
+            "price kind, as of",
+            "power W",
+            "owned USD/M tok",
+            "break-even",
+            "target",
+        ):
+            bt.add_column(col, justify="left" if col in ("configuration", "price kind, as of", "break-even", "target") else "right")
         for i, c in enumerate(brow, 1):
-            price = f"{c.purchase_usd:,.0f} USD" if c.purchase_usd else "no purchase price known"
+            if c.purchase_usd:
+                kind = f"{c.purchase_price_kind}, {c.as_of}" + (" [yellow](old)[/]" if c.price_stale else "")
+                be = (
+                    f"{c.break_even_hours:,.0f} h = {c.break_even_months:,.1f} months"
+                    if c.break_even_hours is not None and c.break_even_months is not None
+                    else ("never" if c.break_even_vs else "-")
+                )
+            else:
+                kind, be = "no purchase price known", "-"
             bt.add_row(
                 str(i),
                 escape(c.name),
                 f"{(c.gpu_memory_gib or 0) * c.gpu_count:.0f}",
                 _fmt_num(c.gen_tokens_per_s),
-                _fmt_num(c.prompt_tokens_per_s, 0),
-                price,
+                f"{c.purchase_usd:,.0f}" if c.purchase_usd else "-",
+                kind,
+                f"{c.power_w:.0f}" if c.power_w else "?",
+                _fmt_num(c.owned_usd_per_million_tokens, 2),
+                be,
                 "[green]yes[/]" if c.meets_target else "[red]no[/]",
             )
         out.print(bt)
@@ -194,6 +270,7 @@ def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-d
             out.print(f"buy vs rent: {escape(line)}")
     if rec.skipped:
         out.print("left out: " + escape(", ".join(f"{n} {why}" for why, n in rec.skipped.items())) + f" (of {rec.considered} considered)")
-    out.print(f"[dim]{escape(rec.formulas[0])}[/dim]")
+    for f in rec.formulas:
+        out.print(f"[dim]{escape(f)}[/dim]")
     for a in rec.assumptions:
         out.print(f"[dim]assumed: {escape(a)}[/dim]")

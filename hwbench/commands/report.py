@@ -34,7 +34,7 @@ def parse_models(text: str | None) -> list[str] | None:
     show_default=True,
     help="Output file: .html, or .md/.csv/.json for the results only.",
 )
-@click.option("--models", help="Target models for the recommendation (and extra fit-matrix rows), e.g. 8b,32b,70b,405b or deepseek-v3.")
+@click.option("--models", help="Target models for the recommendation (and extra fit-matrix rows), e.g. 8b,32b,70b,405b, deepseek-v3 or a Hub id like Qwen/Qwen3-32B.")
 @click.option(
     "--target-tokens-per-s",
     type=float,
@@ -48,6 +48,18 @@ def parse_models(text: str | None) -> list[str] | None:
 @click.option("--this-machine", is_flag=True, help="Inventory and fit matrix for this machine even when result files are given.")
 @click.option("--no-redact", is_flag=True, help="Keep hostnames, IP/MAC addresses, serial numbers and GPU UUIDs.")
 @click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (your prices).")
+@click.option(
+    "--price", "prices", multiple=True, metavar="GPU=USD", help='Your purchase price for a GPU, e.g. --price "RTX 3090=700" (repeatable).'
+)
+@click.option(
+    "--kwh-price", type=float, help="Electricity price in USD/kWh for owned machines (default: electricity_usd_per_kwh in section 5)."
+)
+@click.option(
+    "--hours-per-day",
+    type=float,
+    help="Hours a day a bought machine runs the model, more than 0 and at most 24 (default: buy_hours_per_day).",
+)
+@click.option("--host-usd", type=float, help="Host system added to bought GPUs, in USD (default: buy_host_system_usd).")
 def report(
     results: tuple[str, ...],
     output: str,
@@ -57,6 +69,10 @@ def report(
     this_machine: bool,
     no_redact: bool,
     profiles_dir: str | None,
+    prices: tuple[str, ...],
+    kwh_price: float | None,
+    hours_per_day: float | None,
+    host_usd: float | None,
 ) -> None:
     """Write ONE self-contained HTML report: inventory, what fits, measurements, what to rent or buy.
 
@@ -80,6 +96,11 @@ def report(
     if not math.isfinite(target_tokens_per_s) or target_tokens_per_s < 0:
         raise BadInput(f"--target-tokens-per-s {target_tokens_per_s:g} must be 0 (any speed) or a positive number")
     model_list = parse_models(models)
+    from hwbench.commands.recommend import ownership_options
+    from hwbench.profiles import parse_price_overrides
+
+    own = ownership_options(kwh_price, hours_per_day, host_usd)
+    overrides = parse_price_overrides(prices, profiles_dir)
 
     from hwbench.report.records import load_records
 
@@ -129,6 +150,8 @@ def report(
         context=context,
         redact=not no_redact,
         extra_dir=profiles_dir,
+        ownership=own,
+        price_overrides=overrides,
     )
     path = write_output(output, html)
     click.echo(str(path))

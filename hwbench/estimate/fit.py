@@ -324,7 +324,12 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         assumed.append(([] if bw else ["bandwidth_gbps"]) + ([] if tf else ["tflops"]))
         bw = bw or A.value("gpu_bandwidth_unknown_gbps")
         tf = tf or A.value("gpu_tflops_unknown")
-        shares.append(spd.DeviceShare(g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized))
+        shares.append(
+            spd.DeviceShare(
+                g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized,
+                types_of(layer, layer + k), (out_types if has_out else {}),
+            )
+        )
         layer += k
     cpu_layers = first_gpu_layer
     cpu_rd = sum(read_per_layer[:cpu_layers]) + (0 if p.output_on_gpu else out_read)
@@ -338,7 +343,10 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     # prompt processing: with a GPU present llama.cpp runs large-batch matmuls of CPU layers on the GPU
     if shares and cpu_layers > 0:
         g0 = shares[-1]
-        moved = spd.DeviceShare(g0.name, g0.backend, g0.bandwidth_gbps, g0.tflops, 0, 0, 0, cpu_fl, cpu_share.attn_flops_per_token, quantized)
+        moved = spd.DeviceShare(
+            g0.name, g0.backend, g0.bandwidth_gbps, g0.tflops, 0, 0, 0, cpu_fl, cpu_share.attn_flops_per_token, quantized,
+            cpu_share.weight_types, cpu_share.output_types,
+        )
         inputs = spd.SpeedInputs(
             gen_shares,
             depth,
@@ -397,6 +405,9 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[SpeedEst
         "cpu_bandwidth_source": hw.cpu_bandwidth_source,
     }
     notes = _assumed_gpu_notes(inputs, assumed)
+    n_dev = sum(1 for sh in gen_shares if sh.layers)
+    if n_dev > 1:
+        notes.append(spd.LAYER_SPLIT_NOTE.format(n=n_dev))
     basis = spd.basis_text(s.context, depth)
     if hw.calibration:
         basis += f"; {hw.calibration}"

@@ -14,8 +14,9 @@ Both are combined with a smooth maximum (a p-norm), since neither hides the othe
 
 On the backends without ``kv_separate`` (CPU, ROCm, SYCL, Vulkan) t_kv_d joins t_mem_d instead. The
 CPU's t_mem_d is further combined (p-norm, ``decode_alu_p``) with its mat-vec kernels' compute time
-per weight type (CPU_KERNELS.gemv); on Metal, quantized weights take at least
-weight_bytes_d x dequant_flops_per_byte / FLOPS. GENERATION_FORMULA below says the same in words.
+per weight type (CPU_KERNELS.gemv); on Metal, quantized weights take at least their dequantization ALU
+time, per weight family (quant_family: K-quants/IQ ~3x the legacy block quants per weight; fitted on
+llama.cpp's Apple scoreboard, docs/accuracy.md). GENERATION_FORMULA below says the same in words.
 
 The KV-cache read at depth is added after the p-norm on the GPU backends (``kv_separate``): without
 flash attention, decode attention runs as its own kernels (KQ mat-vec, softmax, KQV mat-vec) after
@@ -38,7 +39,7 @@ Prompt processing (micro-batches of n_ubatch tokens) is bound by matrix throughp
                      [+ CPU-resident weight bytes / PCIe rate / n_ubatch] (partial offload)
 
 with different matmul efficiencies for float weights (cuBLAS/BLAS GEMM) and quantized weights
-(llama.cpp's MMQ / dequantize kernels), and the attention's own (lower) efficiency, which is what
+(llama.cpp's MMQ / dequantize kernels; on Metal split again into legacy quants and K-quants), and the attention's own (lower) efficiency, which is what
 makes pp8192 slower than pp512. ``matrix_tflops`` is the dense FP16 tensor-core rate for NVIDIA
 (derived, see :func:`matrix_tflops`) and the profile's FP16/FP32 ALU rate elsewhere; on the CPU, the
 fp32 peak x the kernel factor of each weight type (CPU_KERNELS.gemm). PROMPT_FORMULA says it in words.
@@ -61,7 +62,7 @@ from hwbench import assumptions as A
 # change: a formula here or in fit.speed_inputs, BACKENDS, CPU_KERNELS, the GPU architecture rules.
 # Never for comments or refactors that keep every result (tests/estimate/test_speed.py pins results
 # per version and fails when they move without a bump). Form: the date of the change, .N if several.
-SPEED_MODEL_VERSION = "2026-12-02"
+SPEED_MODEL_VERSION = "2026-12-02.2"
 
 @dataclass(frozen=True)
 class BackendConstants:
@@ -78,6 +79,11 @@ class BackendConstants:
     attn_bytes_per_flop: float = 0.0  # prompt attention memory traffic (KQ scores) per attention flop
     decode_alu_p: float = 0.0  # CPU: p of the p-norm combining memory time and kernel ALU time in decode (0: no ALU term)
     kv_separate: bool = False  # GPU: decode attention runs as its own kernels, its KV time adds after the p-norm (module doc)
+    # GPU weight-type families (quant_family): K-quants/IQ unpack 6-bit scales or lookup tables per block, the
+    # legacy block quants (Q4_0, Q8_0, ...) one scale per 32 weights. Where set, they replace the single figures above:
+    flops_efficiency_kquant: float = 0.0  # prompt matmul efficiency for K-quant/IQ weights (0: flops_efficiency_quant)
+    dequant_flops_per_elem_kquant: float = 0.0  # decode ALU work per K-quant/IQ weight (0: dequant_flops_per_byte rule)
+    dequant_flops_per_elem_legacy: float = 0.0  # decode ALU work per legacy-quant weight (0: dequant_flops_per_byte rule)
 
 
 BACKENDS: dict[str, BackendConstants] = {
@@ -96,17 +102,23 @@ BACKENDS: dict[str, BackendConstants] = {
     "rocm": BackendConstants(
         bw_efficiency=0.70, layer_overhead_s=250e-6, flops_efficiency=0.40, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0
     ),
+    # Metal: fitted (in-sample, from scripts/accuracy_speed.py's neutral start) on 13 Apple chips: llama.cpp
+    # discussion #4167 (Llama-2 7B F16/Q8_0/Q4_0, M1 ... M4 Max, Ultras) and the dev rows (M1, M1 Max, Llama-3
+    # Q4_K_M/F16). Decode ALU work per weight by family: K-quants ~34 flops/weight (fits the M1 Max Q4_K_M rows);
+    # legacy quants 10, the fit's start, never binding on these chips (Q8_0/Q4_0 decode is memory-bound), so an
+    # upper bound rather than a measured cost. attn_bytes_per_flop fitted to ~0: dropped.
     "metal": BackendConstants(
-        bw_efficiency=0.78,
-        layer_overhead_s=300e-6,
-        flops_efficiency=0.75,
-        flops_efficiency_quant=0.57,
-        attn_efficiency=0.45,
+        bw_efficiency=0.84,
+        layer_overhead_s=312e-6,
+        flops_efficiency=0.765,
+        flops_efficiency_quant=0.688,
+        attn_efficiency=0.124,
         overlap_p=3.0,
-        kv_efficiency=0.10,
-        dequant_flops_per_byte=50.0,
-        attn_bytes_per_flop=0.1,
+        kv_efficiency=0.067,
         kv_separate=True,
+        flops_efficiency_kquant=0.55,
+        dequant_flops_per_elem_kquant=33.6,
+        dequant_flops_per_elem_legacy=10.0,
     ),
     "sycl": BackendConstants(
         bw_efficiency=0.55, layer_overhead_s=300e-6, flops_efficiency=0.30, flops_efficiency_quant=0.25, attn_efficiency=0.10, overlap_p=3.0
@@ -166,6 +178,26 @@ CPU_KERNELS: dict[str, CpuKernel] = {
     "BF16": CpuKernel(2.0, 0.14, "tinyBLAS bf16 (AVX512-BF16 dot products)"),
 }
 CPU_KERNEL_DEFAULT = CpuKernel(0.85, 0.19, "vec_dot (other types; as the slowest measured, Q5_0)")
+
+
+def quant_family(type_name: str) -> str:
+    """'float' (F16/BF16/F32), 'kquant' (Q2_K..Q6_K and the IQ types) or 'legacy' (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, MXFP4...)."""
+    t = type_name.upper()
+    if t in ("F16", "BF16", "F32"):
+        return "float"
+    if t.endswith("_K") or "_K_" in t or t.startswith("IQ") or t.startswith("TQ"):
+        return "kquant"
+    return "legacy"
+
+
+def family_elements(sh: DeviceShare, *, with_output: bool) -> dict[str, float]:
+    """Matmul weight elements per quant_family on this device (layers, and the output matrix if asked)."""
+    out: dict[str, float] = {}
+    for d in (sh.weight_types, sh.output_types) if with_output else (sh.weight_types,):
+        for k, v in d.items():
+            f = quant_family(k)
+            out[f] = out.get(f, 0.0) + v
+    return out
 
 
 def cpu_kernel(type_name: str) -> CpuKernel:
@@ -300,6 +332,11 @@ def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mappin
         if c.decode_alu_p and sh.weight_types and sh.tflops > 0:
             # CPU: the mat-vec kernels' dequantize + dot-product rate can be slower than the bus
             t_mem = _pnorm(t_mem, cpu_decode_alu_time_s(sh), c.decode_alu_p)
+        elif (c.dequant_flops_per_elem_kquant or c.dequant_flops_per_elem_legacy) and sh.weight_types and sh.tflops > 0:
+            # decode ALU work per weight by type family: K-quants unpack more per weight than Q4_0/Q8_0 (Apple GPUs)
+            fam = family_elements(sh, with_output=True)
+            alu = fam.get("kquant", 0.0) * c.dequant_flops_per_elem_kquant + fam.get("legacy", 0.0) * c.dequant_flops_per_elem_legacy
+            t_mem = max(t_mem, alu / (sh.tflops * 1e12))
         elif c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
             # decode of quantized weights can be ALU-bound (e.g. K-quants on Apple GPUs)
             t_mem = max(t_mem, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
@@ -329,9 +366,18 @@ def prompt_time_per_token_s(
             t += sh.attn_flops_per_token / ((c.attn_efficiency or c.flops_efficiency) * peak)
             continue
         peak = matrix_tflops(sh.name, sh.backend, sh.tflops) * 1e12
-        e_mm = (c.flops_efficiency_quant or c.flops_efficiency) if sh.quantized else c.flops_efficiency
+        e_q = c.flops_efficiency_quant or c.flops_efficiency
+        e_mm = e_q if sh.quantized else c.flops_efficiency
+        fam = family_elements(sh, with_output=False) if c.flops_efficiency_kquant else {}
+        total = sum(fam.values())
+        if total > 0:
+            # each weight-type family at its own efficiency, weighted by its share of the matmul weights
+            inv = (fam.get("float", 0.0) / c.flops_efficiency + fam.get("legacy", 0.0) / e_q + fam.get("kquant", 0.0) / c.flops_efficiency_kquant) / total
+            t += sh.flops_per_token * inv / peak
+        else:
+            t += sh.flops_per_token / (e_mm * peak)
         e_attn = c.attn_efficiency or e_mm
-        t += sh.flops_per_token / (e_mm * peak) + sh.attn_flops_per_token / (e_attn * peak)
+        t += sh.attn_flops_per_token / (e_attn * peak)
         if c.attn_bytes_per_flop and sh.bandwidth_gbps > 0:
             # without flash attention the KQ score matrix goes through memory: bandwidth-bound at depth
             t += sh.attn_flops_per_token * c.attn_bytes_per_flop / (sh.bandwidth_gbps * 1e9)
@@ -381,6 +427,15 @@ PROMPT_FORMULA = (
     "the fp32 peak (cores x clock x SIMD) x a per-weight-type kernel factor. With partial offload the CPU layers' matmuls "
     "run on the GPU and their weights are copied over PCIe once per micro-batch. Efficiencies are per backend, fitted on "
     "measurements (docs/accuracy.md)."
+)
+
+
+# Said with every estimate whose layers sit on more than one device (check, report).
+LAYER_SPLIT_NOTE = (
+    "layer split over {n} devices: llama.cpp's default split (-sm layer) runs the devices one after another for each "
+    "token, so generation is not faster than on one device with the same memory (their times add: more GPUs hold a "
+    "bigger model, they do not read it faster); prompt batches also pass the devices in turn (pipelined across "
+    "micro-batches only with several sequences)"
 )
 
 

@@ -33,11 +33,14 @@ def build_report(
     redact: bool = True,
     extra_dir: str | None = None,
     generated_at: str | None = None,
+    ownership: Any = None,
+    price_overrides: dict[str, Any] | None = None,
 ) -> str:
     """Render the report HTML. Without ``host``: the first record's inventory, else this machine's.
 
     ``extra_dir`` (``--profiles-dir``): the user's own profiles, used for this machine's GPUs, the
-    fit matrix and the recommendation alike.
+    fit matrix and the recommendation alike. ``ownership`` / ``price_overrides``: the buy-vs-rent
+    figures (:class:`hwbench.recommend.Ownership`, ``--price``), default the assumptions table's.
     """
     from hwbench.hardware import target_from_host
     from hwbench.report import views as v
@@ -73,7 +76,19 @@ def build_report(
     mm = list(matrix_models or DEFAULT_MATRIX_MODELS)
     matrix = fit_matrix(mm, hardware, context=context, extra_dir=extra_dir)
     rec_models = list(recommend_models or DEFAULT_RECOMMEND_MODELS)
-    recs, as_of, price_sources, rec_assumptions = v.recommendation_views(rec_models, target_tokens_per_s, context, extra_dir)
+    if ownership is None and generated_at is not None:
+        # a report of a fixed date (tests, examples) counts the prices' ages to that date
+        import datetime as dt
+
+        from hwbench.recommend import Ownership
+
+        try:
+            ownership = Ownership.default(today=dt.date.fromisoformat(generated_at[:10]).isoformat())
+        except ValueError:
+            ownership = None
+    recs, as_of, price_sources, rec_assumptions = v.recommendation_views(
+        rec_models, target_tokens_per_s, context, extra_dir, ownership=ownership, price_overrides=price_overrides
+    )
     if not as_of:
         from hwbench.profiles import load_instances
 
@@ -101,4 +116,3 @@ def build_report(
     }
     ctx["elapsed_s"] = time.perf_counter() - t0
     return str(env.get_template("report.html").render(**ctx))
-

@@ -51,7 +51,7 @@ def resolve_size(name: str, extra_dir: str | None = None) -> ResolvedModel:
         raise BadInput("--models: empty model name")
     if key in SIZE_MODELS:
         return resolve_model(model=SIZE_MODELS[key], extra_dir=extra_dir)
-    return resolve_named(key, extra_dir=extra_dir)
+    return resolve_named(name.strip(), extra_dir=extra_dir)  # Hub ids keep their case
 
 
 def _runs(r: ResolvedModel, quant, hw: HardwareTarget, context: int) -> bool:  # type: ignore[no-untyped-def]

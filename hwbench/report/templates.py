@@ -34,6 +34,7 @@ td.v-cpu { background: var(--cpu); } td.v-none { background: var(--none); color:
 .verdict { font-weight: 700; text-transform: uppercase; font-size: 11px; letter-spacing: .03em; }
 .legend span { display: inline-block; padding: 2px 8px; margin-right: 6px; border: 1px solid var(--line); border-radius: 3px; font-size: 12px; }
 .yes { color: var(--good); font-weight: 600; } .no { color: var(--bad); font-weight: 600; }
+.old { color: #9a5b00; }
 .err { color: var(--bad); }
 .chart { margin: 10px 0 18px; max-width: 100%; overflow-x: auto; }
 .chart svg { max-width: 100%; height: auto; }
@@ -147,21 +148,28 @@ configurations that hold it fully. <b>Prices as of {{ prices_as_of }}</b> (insta
 <h3>{{ rec.title }}</h3>
 {% if rec.rent %}
 <table>
-<tr><th>#</th><th>instance</th><th>GPUs</th><th>runs</th><th class="num">gen tok/s</th><th class="num">prompt tok/s</th><th class="num">USD/hour</th><th class="num">USD / M tokens</th><th>region</th><th>as of</th></tr>
+<tr><th>#</th><th>instance</th><th>GPUs</th><th>runs</th><th class="num">gen tok/s</th><th class="num">prompt tok/s</th><th class="num">USD/hour</th><th class="num">USD / M tokens</th><th>region</th><th>price as of (age)</th></tr>
 {% for c in rec.rent %}<tr><td class="num">{{ loop.index }}</td><td>{{ c.name }}</td><td>{{ c.gpus }}</td><td class="v-{{ c.verdict }}">{{ c.verdict }}</td>
-<td class="num">{{ m.num(c.gen) }}</td><td class="num">{{ m.num(c.pp, 0) }}</td><td class="num">{{ "%.3f"|format(c.usd_per_hour) }}</td><td class="num">{{ m.num(c.usd_mtok, 2) }}</td><td>{{ c.region }}</td><td>{{ c.as_of }}</td></tr>
+<td class="num">{{ m.num(c.gen) }}</td><td class="num">{{ m.num(c.pp, 0) }}</td><td class="num">{{ "%.3f"|format(c.usd_per_hour) }}</td><td class="num">{{ m.num(c.usd_mtok, 2) }}</td><td>{{ c.region }}</td><td>{{ c.as_of }} ({{ c.age }})</td></tr>
 {% if c.notes %}<tr><td></td><td colspan="9" class="note">{{ c.notes }}</td></tr>{% endif %}
 {% endfor %}
 </table>
 {% else %}<p class="no">No instance profile runs it at the target speed.</p>{% endif %}
 {% if rec.buy %}
-<p><b>GPUs that would hold it fully</b> (fewest of each; purchase prices: {{ rec.buy_price_text }}):</p>
+<p><b>To buy: configurations that hold it fully</b> (fewest GPUs of each kind; priced ones that meet the target first, cheapest first;
+purchase prices: {{ rec.buy_price_text }}). Owned cost per million tokens spreads the purchase over the write-off period's
+hours of use and adds power; the break-even is against the cheapest rental above (formulas and figures in section 5).</p>
 <table>
-<tr><th>configuration</th><th class="num">VRAM</th><th class="num">gen tok/s</th><th class="num">prompt tok/s</th><th>meets target</th><th>purchase price</th></tr>
-{% for b in rec.buy %}<tr><td>{{ b.name }}</td><td class="num">{{ b.vram }}</td><td class="num">{{ m.num(b.gen) }}</td><td class="num">{{ m.num(b.pp, 0) }}</td><td>{{ m.yesno(b.meets) }}</td><td>{{ b.price }}</td></tr>
+<tr><th>configuration</th><th class="num">VRAM</th><th class="num">gen tok/s</th><th>meets target</th><th>purchase</th><th>price kind, date</th><th class="num">power</th><th class="num">owned USD / M tokens</th><th>buying pays off after</th></tr>
+{% for b in rec.buy %}<tr><td>{{ b.name }}</td><td class="num">{{ b.vram }}</td><td class="num">{{ m.num(b.gen) }}</td><td>{{ m.yesno(b.meets) }}</td><td>{{ b.price }}</td>
+<td class="small{% if b.stale %} old{% endif %}">{{ b.kind }}</td><td class="num">{{ b.power }}</td><td class="num">{{ m.num(b.owned_mtok, 2) }}</td><td class="small">{{ b.break_even }}</td></tr>
+{% if b.source or b.notes %}<tr><td></td><td colspan="8" class="note">{% if b.source %}price source: {{ b.source }}{% endif %}{% if b.source and b.notes %}; {% endif %}{{ b.notes }}</td></tr>{% endif %}
 {% endfor %}
 </table>
+{% if rec.buy|selectattr("stale")|list %}<p class="note old">Prices marked old are older than the staleness limit in section 5: launch prices are as old as
+the launch, and street or used prices differ; give the price you would pay with <code>--price "GPU=USD"</code>.</p>{% endif %}
 {% endif %}
+{% for c in rec.charts %}<div class="chart" role="img" aria-label="{{ c.title }}">{{ c.svg|safe }}</div>{% endfor %}
 {% for line in rec.buy_vs_rent %}<p class="note">Buy vs rent: {{ line }}</p>{% endfor %}
 {% if rec.skipped %}<p class="note">{{ rec.skipped }}.</p>{% endif %}
 {% endfor %}

@@ -21,23 +21,34 @@ if TYPE_CHECKING:
 # The GPUs the report's "what to buy" table considers: common cards people actually buy, from a
 # 12 GB gaming card to a data-centre accelerator (`hwbench recommend --buy` considers every profile).
 REPORT_BUY_GPUS = [
+    "Jetson Orin Nano Super",
     "RTX 3060 12 GB",
+    "RTX 4060 Ti 16 GB",
     "RTX 3090",
     "RTX 4090",
     "RTX 5090",
+    "RX 7900 XT",
     "RX 7900 XTX",
     "RTX A6000",
     "RTX 6000 Ada",
     "Radeon PRO W7900",
     "L40S",
     "RTX PRO 6000 Blackwell",
+    "A100 SXM4 40 GB",
     "A100 PCIe 80 GB",
+    "H100 SXM5 80 GB",
     "H100 PCIe 80 GB",
     "H200 NVL",
     "MI300X",
+    "GB10",
+    "M4 Max 32-core",
+    "M3 Ultra 60-core",
     "M3 Max",
     "M2 Ultra",
 ]
+BUY_ROWS = 10  # configurations shown per model: priced ones meeting the target first, cheapest first
+CHART_BUYS = 3  # bought configurations drawn in the cumulative-cost chart
+CHART_RENTS = 2  # rentals drawn beside them
 VERDICT_LABEL = {"gpu": "GPU", "partial": "partial", "cpu": "CPU", "none": "no"}
 
 
@@ -76,6 +87,7 @@ def ctx_text(n: int | None) -> str:
     if n is None:
         return "-"
     return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else f"{n:,}"
+
 
 # ----------------------------------------------------------------------------- inventory
 
@@ -322,7 +334,13 @@ def bench_charts(records: list[LoadedRecord]) -> list[dict[str, str]]:
 
 
 def recommendation_views(
-    models: list[str], target_tps: float | None, context: int, extra_dir: str | None, top: int = 5
+    models: list[str],
+    target_tps: float | None,
+    context: int,
+    extra_dir: str | None,
+    top: int = 5,
+    ownership: Any = None,
+    price_overrides: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str], list[str], list[str]]:
     """Per target model: cheapest rentals meeting the target, GPUs that hold it, buy-vs-rent lines.
 
@@ -331,7 +349,7 @@ def recommendation_views(
     configurations smallest box (total GPU memory) first.
     """
     from hwbench.profiles import find_gpu
-    from hwbench.recommend import recommend
+    from hwbench.recommend import Ownership, recommend
     from hwbench.report.matrix import resolve_size
     from hwbench.schema import EstimateSettings
 
@@ -341,6 +359,7 @@ def recommendation_views(
             buy_gpus.append(find_gpu(n, extra_dir))
         except Exception:  # noqa: BLE001 - a renamed profile just drops out of the list
             continue
+    own = ownership or Ownership.default()
     views = []
     as_of: set[str] = set()
     sources: set[str] = set()
@@ -355,12 +374,17 @@ def recommendation_views(
             first=top,
             buy=True,
             buy_gpus=buy_gpus,
+            ownership=own,
+            price_overrides=price_overrides,
         )
         assumptions += [a for a in rec.assumptions if a not in assumptions]  # every model's (e.g. a borrowed layer shape)
         rent = [c for c in rec.candidates if c.meets_target][:top]
         as_of |= {c.as_of for c in rent if c.as_of}
         sources |= {c.source for c in rent if c.source}
-        buy = sorted(rec.buy, key=lambda b: (not b.meets_target, (b.gpu_memory_gib or 0) * b.gpu_count))[:8]
+        buy = sorted(
+            rec.buy,
+            key=lambda b: (not b.meets_target, b.purchase_usd is None, b.purchase_usd or 0.0, (b.gpu_memory_gib or 0) * b.gpu_count),
+        )[:BUY_ROWS]
         views.append(
             {
                 "title": f"{name}: {r.spec.name}, {r.quant.name}, context {context}",
@@ -375,27 +399,94 @@ def recommendation_views(
                         "usd_mtok": c.usd_per_million_tokens,
                         "region": c.region or "-",
                         "as_of": c.as_of,
+                        "age": age_text(c.price_age_days, c.price_stale),
                         "notes": "; ".join(c.notes),
                     }
                     for c in rent
                 ],
-                "buy": [
-                    {
-                        "name": b.name,
-                        "vram": f"{(b.gpu_memory_gib or 0) * b.gpu_count:.0f} GiB",
-                        "gen": b.gen_tokens_per_s,
-                        "pp": b.prompt_tokens_per_s,
-                        "meets": b.meets_target,
-                        "price": f"{b.purchase_usd:,.0f} USD ({b.purchase_source})" if b.purchase_usd else "no purchase price known",
-                    }
-                    for b in buy
-                ],
+                "buy": [buy_row_view(b) for b in buy],
                 "buy_price_text": "known for some" if any(b.purchase_usd for b in buy) else "none known in the GPU profiles",
                 "buy_vs_rent": rec.buy_vs_rent,
+                "charts": buy_rent_charts(name, rec, buy, rent, own),
                 "skipped": _search_text(rec, top),
             }
         )
     return views, sorted(as_of), sorted(sources), assumptions
+
+
+def age_text(days: int | None, stale: bool) -> str:
+    """'3 days' / '6.2 years, old' for a price's age (stale = older than the assumptions table's price_stale_days)."""
+    if days is None:
+        return "age unknown"
+    text = f"{days} day{'s' if days != 1 else ''}" if days < 365 else f"{days / 365.25:.1f} years"
+    return text + (", old" if stale else "")
+
+
+def buy_row_view(b: Any) -> dict[str, Any]:
+    """One bought configuration as the report prints it: price with kind, date and age; power; owned cost; break-even."""
+    if b.purchase_usd:
+        parts = f"{b.gpus_usd:,.0f} GPUs + {b.host_usd:,.0f} host" if b.host_usd else (b.purchase_what or "complete system")
+        price = f"{b.purchase_usd:,.0f} USD ({parts})"
+        kind = f"{b.purchase_price_kind}, as of {b.as_of} ({age_text(b.price_age_days, b.price_stale)})"
+        if b.break_even_hours is not None and b.break_even_months is not None:
+            be = f"{b.break_even_hours:,.0f} h = {b.break_even_months:,.1f} months vs {b.break_even_vs} ({b.break_even_rent_usd_per_hour:g} USD/h)"
+        elif b.break_even_vs:
+            be = f"never vs {b.break_even_vs} (its hourly price is below the power cost)"
+        else:
+            be = "-" if b.meets_target else "does not meet the target"
+    else:
+        price, kind, be = "no purchase price known", "-", "-"
+    return {
+        "name": b.name,
+        "vram": f"{(b.gpu_memory_gib or 0) * b.gpu_count:.0f} GiB",
+        "gen": b.gen_tokens_per_s,
+        "pp": b.prompt_tokens_per_s,
+        "meets": b.meets_target,
+        "price": price,
+        "kind": kind,
+        "stale": b.price_stale,
+        "source": b.purchase_source or "",
+        "power": f"{b.power_w:.0f} W" if b.power_w else ("unknown" if b.purchase_usd else "-"),
+        "owned_mtok": b.owned_usd_per_million_tokens,
+        "break_even": be,
+        "notes": "; ".join(b.notes),
+    }
+
+
+def _short(b: Any) -> str:
+    """'2 x RTX 3090' for a chart label (vendor and brand words dropped)."""
+    name = str(b.gpu_profile or b.name)
+    for word in ("NVIDIA ", "GeForce ", "AMD ", "Radeon ", "Apple ", " Generation"):
+        name = name.replace(word, "")
+    return name if b.gpu_count == 1 else f"{b.gpu_count:g} x {name}"
+
+
+def buy_rent_charts(name: str, rec: Any, buy: list[Any], rent: list[Any], own: Any) -> list[dict[str, str]]:
+    """The cumulative-cost chart (buying vs the cheapest rentals) and the price/performance chart, for one model."""
+    from hwbench.report.charts import cumulative_cost_chart, price_performance_chart
+
+    salt = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
+    out: list[dict[str, str]] = []
+    buys = [b for b in buy if b.purchase_usd and b.meets_target][:CHART_BUYS]
+    rents = [c for c in rent if c.usd_per_hour][:CHART_RENTS]
+    if buys and rents:
+        ends = [b.break_even_months for b in buys if b.break_even_months]
+        months = int(min(max([12.0, *[m * 1.25 for m in ends]]), 60))
+        lines = [(_short(b), b.purchase_usd, b.power_usd_per_hour or 0.0, "buy") for b in buys]
+        lines += [(c.name, 0.0, c.usd_per_hour, "rent") for c in rents]
+        title = f"{name}: cumulative cost, buying vs the cheapest rentals ({own.hours_per_day:g} h/day, {own.usd_per_kwh:g} USD/kWh)"
+        out.append(
+            {
+                "title": title,
+                "svg": cumulative_cost_chart(lines, hours_per_day=own.hours_per_day, months=months, salt=f"cum-{salt}", title=title),
+            }
+        )
+    rent_pts = [(c.name, c.usd_per_hour, c.gen_tokens_per_s) for c in rent if c.usd_per_hour and c.gen_tokens_per_s]
+    buy_pts = [(_short(b), b.purchase_usd, b.gen_tokens_per_s) for b in buy if b.purchase_usd and b.gen_tokens_per_s]
+    if rent_pts or buy_pts:
+        title = f"{name}: estimated tokens/s against price"
+        out.append({"title": title, "svg": price_performance_chart(rent_pts, buy_pts, salt=f"pp-{salt}", title=title)})
+    return out
 
 
 def _search_text(rec: Any, top: int) -> str:
@@ -437,6 +528,12 @@ def summary_lines(matrix: list[MatrixRow], target_tps: float | None, recs: list[
             lines.append(
                 f"cheapest rental for {r['title'].split(':')[0]}: {c['name']} at {c['usd_per_hour']:.3f} USD/hour (~{c['gen']:.0f} tokens/s; prices as of {c['as_of']})"
             )
+        best = next((b for b in r["buy"] if b["meets"] and b["price"] != "no purchase price known"), None)
+        if best is not None:
+            lines.append(
+                f"cheapest to buy for {r['title'].split(':')[0]}: {best['name']} at {best['price']} "
+                f"({best['kind']}); buying pays off after {best['break_even']}"
+            )
     n_meas = sum(1 for lr in records for x in lr.record.results if x.tokens_per_s is not None)
     if n_meas:
         lines.append(f"{n_meas} measurements from {len(records)} result file{'s' if len(records) != 1 else ''} in section 3")
@@ -453,6 +550,7 @@ def method_view(
     extra_dir: str | None,
 ) -> dict[str, Any]:
     from hwbench.assumptions import table
+    from hwbench.cost import BREAK_EVEN_TEXT, OWNED_USD_PER_HOUR_TEXT
     from hwbench.estimate.speed import formula_lines as speed_formula_lines
     from hwbench.profiles import load_gpus, load_instances, load_models
     from hwbench.recommend import USD_PER_MTOK_FORMULA
@@ -467,6 +565,8 @@ def method_view(
         *speed_formula_lines(),  # the speed code's own words (hwbench/estimate/speed.py)
         "Longest context: binary search (steps of 256 tokens) for the largest context at which the model still runs, up to its trained context.",
         USD_PER_MTOK_FORMULA,
+        OWNED_USD_PER_HOUR_TEXT + "; owned USD per million tokens: the same rule with the owned USD/hour",
+        BREAK_EVEN_TEXT + "; the cumulative-cost chart draws purchase + power x hours against rent x hours",
         "Estimator error (results) = (estimated - measured) / measured.",
     ]
     assumptions = [

@@ -110,7 +110,8 @@ def to_json(obj: Any) -> str:
 
 
 def md_cell(v: Any) -> str:
-    """Markdown table cell: pipes and newlines escaped, HTML special characters as entities."""
+    """Markdown table cell: pipes and newlines escaped, HTML special characters as entities, and link
+    brackets escaped, so ``[x](javascript:…)`` or ``![](http://…)`` in a name shows as text, never a link or image."""
     if v is None:
         return ""
     if isinstance(v, float):
@@ -119,6 +120,7 @@ def md_cell(v: Any) -> str:
         s = str(v)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = s.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    s = s.replace("[", "\\[").replace("]", "\\]")
     return " ".join(s.split())
 
 

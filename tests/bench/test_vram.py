@@ -2,6 +2,9 @@
 
 import os
 import sys
+import time
+
+import psutil
 
 from hwbench.bench.isolation import run_child
 from hwbench.bench.vram import PeakSampler, make_vram_reader
@@ -61,20 +64,28 @@ def test_reader_skips_a_failing_gpu_and_handles_no_driver():
 def test_sampler_keeps_the_peak():
     values = iter([1, 5, 3, None, 2])
     s = PeakSampler(lambda pid: next(values, 2), pid=1, interval_s=0.001).start()
-    while s.peak is None or s.peak < 5:
-        pass
+    deadline = time.monotonic() + 30
+    while (s.peak is None or s.peak < 5) and time.monotonic() < deadline:
+        time.sleep(0.001)
     assert s.stop() == 5
 
 
 def test_run_child_reports_peak_vram_from_the_reader():
     seen = []
+    cmdlines = []
 
     def reader(pid):
         seen.append(pid)
+        try:
+            cmdlines.append(psutil.Process(pid).cmdline())
+        except psutil.Error:
+            pass  # the child has just exited
         return 7 << 30
 
-    out = run_child({"kind": "fake", "tests": []}, timeout_s=60, vram_reader=reader)
+    # a child that lives ~0.4 s, so the first sample (taken right after the start) finds it running
+    job = {"kind": "fake", "reps": 2, "sleep_s": 0.2, "tests": [{"name": "t", "ns": 1}]}
+    out = run_child(job, timeout_s=60, vram_reader=reader)
     assert out.ok, out.error
     assert out.peak_vram_bytes == 7 << 30
     assert seen and all(p != os.getpid() for p in seen)  # the child's pid, not ours
-    assert sys.executable  # the child ran with this interpreter
+    assert cmdlines and cmdlines[0][:3] == [sys.executable, "-m", "hwbench.bench.child"]  # ...run with this interpreter

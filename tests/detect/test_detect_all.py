@@ -143,18 +143,27 @@ def test_amd_and_no_gpu_machine(tree: Any, make_nvml: Callable[..., Any]) -> Non
 
 
 def test_quick_does_no_slow_work(tree: Any, monkeypatch: pytest.MonkeyPatch, make_nvml: Callable[..., Any]) -> None:
-    def no_subprocess(*a: Any, **k: Any) -> Any:
-        raise AssertionError("quick detection must not spawn processes on Linux")
+    # detect_all turns a probe's exception into a warning, so the calls are recorded, not only refused
+    slow_calls: list[str] = []
+
+    def refuse(what: str) -> Callable[..., Any]:
+        def no_slow_work(*a: Any, **k: Any) -> Any:
+            slow_calls.append(f"{what}{a[:1]!r}")
+            raise AssertionError(f"quick detection must not call {what} on Linux")
+
+        return no_slow_work
 
     import cpuinfo  # its import itself runs `file` via platform.architecture(): import before patching
 
-    monkeypatch.setattr(subprocess, "run", no_subprocess)
-    monkeypatch.setattr(subprocess, "Popen", no_subprocess)
+    monkeypatch.setattr(subprocess, "run", refuse("subprocess.run"))
+    monkeypatch.setattr(subprocess, "Popen", refuse("subprocess.Popen"))
     monkeypatch.setitem(sys.modules, "amdsmi", None)
 
-    monkeypatch.setattr(cpuinfo, "get_cpu_info", no_subprocess)
+    monkeypatch.setattr(cpuinfo, "get_cpu_info", refuse("cpuinfo.get_cpu_info"))
     before = "torch" in sys.modules
-    detect_all(nvml=make_nvml([]), quick=True, include_torch=True)
+    host = detect_all(nvml=make_nvml([]), quick=True, include_torch=True)
+    assert slow_calls == []
+    assert not any("quick detection must not" in w for w in host.warnings), host.warnings
     assert ("torch" in sys.modules) == before
 
 

@@ -85,8 +85,10 @@ def test_child_killed_by_signal_is_recorded_and_samples_kept(sig: int, text: str
 
 
 def test_hung_child_is_killed_at_the_timeout() -> None:
-    out = run_child(_fake_job(reps=1000, sleep_s=0.1), timeout_s=1.5)
+    out = run_child(_fake_job(reps=1000, sleep_s=0.1), timeout_s=1.5)  # the child would run ~100 s
     assert out.error is not None and out.error.startswith("timed out after 1.5s")
+    assert out.wall_ns < 30 * 10**9, "run_child waited for the hung child instead of killing it"
+    assert out.returncode == -signal.SIGKILL
     assert not _child_procs()  # nothing left running
 
 
@@ -225,11 +227,16 @@ def test_process_killed_while_writing_leaves_no_half_file(tmp_path: Path) -> Non
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    assert not list(tmp_path.glob("*.json"))  # readers never see a half-written record
+    files = sorted(tmp_path.iterdir())
+    assert [f for f in files if f.suffix == ".json"] == []  # readers never see a record, complete or not
+    # the writer did die half-way: all that is left is its hidden temp file, holding half a record
+    assert len(files) == 1 and files[0].name.startswith(".") and files[0].suffix == ".tmp", files
+    half = files[0].read_text()
+    assert len(half) > 1000 and not half.rstrip().endswith("}")
     from hwbench.report.records import load_records
 
-    ok, errors = load_records(sorted(tmp_path.glob("*.json")))
-    assert ok == [] and errors == []
+    ok, errors = load_records(files)  # even given the leftover by name, nothing half-written is read
+    assert ok == [] and len(errors) == 1 and "malformed JSON" in errors[0].reason
 
 
 def test_never_overwrites_an_existing_record(tmp_path: Path) -> None:

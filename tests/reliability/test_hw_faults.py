@@ -112,8 +112,14 @@ GARBAGE: list[bytes | None] = [b"", b"\xff\xfe\x00\x01binary", b"-1\n", b"9" * 4
 def test_every_file_garbage_never_crashes(tree: Any, tmp_path: Path, make_nvml: Callable[..., Any], gpu: Any, garbage: bytes | None) -> None:
     """Every regular file under the fake /proc, /sys and /etc replaced by garbage (None: by a directory)."""
     _machine(tree)
-    root = Path(tree.root)
-    for f in [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()]:
+    clean = _detect(tree, make_nvml([gpu(fail_all=15)]), tmp_path)
+    # what the intact tree gives: so each of these going missing below shows the garbled file was read
+    assert clean.cpu.model and "Xeon" in clean.cpu.model and clean.cpu.logical_cores == 4
+    assert clean.memory.total_bytes and clean.memory.total_bytes > 60 * GIB
+    assert any(g.memory_total_bytes == 24 * GIB for g in clean.gpus)
+    files = [p for p in tree.base.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert {"cpuinfo", "meminfo", "mem_info_vram_total", "os-release"} <= {f.name for f in files}
+    for f in files:
         if garbage is None:
             f.unlink()
             f.mkdir()
@@ -121,8 +127,59 @@ def test_every_file_garbage_never_crashes(tree: Any, tmp_path: Path, make_nvml: 
             f.write_bytes(garbage)
     host = _detect(tree, make_nvml([gpu(fail_all=15)]), tmp_path)
     assert isinstance(host, HostInfo)
+    assert host.cpu.model != clean.cpu.model
+    assert host.memory.total_bytes != clean.memory.total_bytes
+    assert not any(g.memory_total_bytes == 24 * GIB for g in host.gpus)
+    assert any(str(tree.base) in w for w in host.warnings), host.warnings  # a warning names a file it could not use
     HostInfo.model_validate_json(host.model_dump_json())
     target_from_host(host, None)  # what `check` builds from it must not crash either
+
+
+ONE_FILE = [
+    # (file in the fake tree, what comes from it: everything else must still be read)
+    ("proc/meminfo", "ram"),
+    ("sys/devices/system/cpu/online", "logical_cores"),
+    ("sys/devices/system/cpu/cpu0/topology/core_id", "physical_cores"),
+    ("sys/fs/cgroup/hwbench/memory.max", "cgroup"),
+    ("sys/devices/pci0000:00/0000:03:00.0/mem_info_vram_total", "vram"),  # (the model name, told apart by VRAM, may widen)
+]
+
+
+def _facts(host: HostInfo) -> dict[str, Any]:
+    amd = next((g for g in host.gpus if g.vendor.lower().startswith("amd")), None)
+    return {
+        "cpu_model": host.cpu.model,
+        "ram": host.memory.total_bytes,
+        "logical_cores": host.cpu.logical_cores,
+        "physical_cores": host.cpu.physical_cores,
+        "cgroup": host.memory.cgroup_limit_bytes,
+        "amd_gpu": amd.name if amd else None,
+        "vram": amd.memory_total_bytes if amd else None,
+    }
+
+
+@pytest.mark.parametrize("garbage", [b"\xff\xfe\x00\x01binary", None], ids=["binary", "directory"])
+@pytest.mark.parametrize("rel,fact", ONE_FILE, ids=[f for _, f in ONE_FILE])
+def test_one_garbage_file_is_a_warning_naming_it_and_the_rest_is_kept(
+    tree: Any, tmp_path: Path, make_nvml: Callable[..., Any], rel: str, fact: str, garbage: bytes | None
+) -> None:
+    """Partial data: the garbled file's own value is lost, with a warning that names the file; nothing else is."""
+    _machine(tree)
+    clean = _facts(_detect(tree, make_nvml([]), tmp_path))
+    assert all(v is not None for v in clean.values()), clean
+    f = tree.base / rel
+    if garbage is None:
+        f.unlink()
+        f.mkdir()
+    else:
+        f.write_bytes(garbage)
+    host = _detect(tree, make_nvml([]), tmp_path)
+    got = _facts(host)
+    assert got[fact] != clean[fact], f"{rel} garbled, but {fact} did not change: was the file read?"
+    lost = {fact, "amd_gpu"} if fact == "vram" else {fact}
+    assert {k: v for k, v in got.items() if k not in lost} == {k: v for k, v in clean.items() if k not in lost}
+    assert any(f.name in w and str(tree.base) in w for w in host.warnings), host.warnings
+    assert not any("probe failed" in w for w in host.warnings), host.warnings  # handled per file, not by losing the probe
 
 
 def test_empty_roots_never_crash(tmp_path: Path, make_nvml: Callable[..., Any]) -> None:
@@ -133,6 +190,10 @@ def test_empty_roots_never_crash(tmp_path: Path, make_nvml: Callable[..., Any]) 
         disk_path=tmp_path / "nope", nvml=make_nvml(init_error=12), amdsmi=None, quick=True,
     )  # fmt: skip
     assert isinstance(host, HostInfo) and host.gpus == []
+    # missing NVML is said as such (a note: no NVIDIA GPU on the bus), handled by the probe, not caught as a
+    # crash by detect_all's last resort
+    assert any("no NVIDIA driver" in n for n in host.notes), (host.notes, host.warnings)
+    assert not any("probe failed" in w for w in host.warnings), host.warnings
     target_from_host(host, None)
 
 

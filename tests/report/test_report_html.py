@@ -71,8 +71,13 @@ def test_recommendation_has_prices_dates_and_no_invented_purchase_price(rendered
     assert "USD/hour" in html and "USD / M tokens" in html
     for m in ("8b: llama-3.1-8b", "32b: qwen2.5-32b", "70b: llama-3.1-70b"):
         assert m in html
-    assert "no purchase price known" in html
     assert re.search(r"<td>\d+ x NVIDIA", html)
+    # every purchase price shown names its kind, date, age and source (none invented: issue 12)
+    buy_rows = re.findall(r"<td>(\d[\d,]*) USD \(", html)
+    assert buy_rows, "some configuration is priced"
+    assert html.count("price source: ") >= len(buy_rows)
+    assert "launch MSRP, as of 2020-09-24 (6.2 years, old)" in html  # RTX 3090, aged to the report's date
+    assert "buying pays off after" in html
 
 
 def test_method_section_formulas_sources_versions(rendered):
@@ -258,7 +263,10 @@ def _matrix_row(html: str, label: str) -> str:
 
 
 def _gen_texts(row) -> list[str]:  # type: ignore[no-untyped-def]
-    return [("-" if c.gen_tokens_per_s is None else f"{c.gen_tokens_per_s:,.0f}" if c.gen_tokens_per_s >= 100 else f"{c.gen_tokens_per_s:.1f}") for c in row.cells]
+    return [
+        ("-" if c.gen_tokens_per_s is None else f"{c.gen_tokens_per_s:,.0f}" if c.gen_tokens_per_s >= 100 else f"{c.gen_tokens_per_s:.1f}")
+        for c in row.cells
+    ]
 
 
 @pytest.mark.parametrize("with_record", [True, False])
@@ -285,7 +293,7 @@ def test_cli_report_this_machine_uses_the_users_gpu_profile(tmp_path: Path, caps
     rc, _, err = run(capsys, "report", *args, "-o", str(out_file), "--models", "8b", "--profiles-dir", str(profiles))
     assert rc == 0, err
     html = out_file.read_text()
-    assert "This machine, detected now" in html and "AMD Ryzen 9 5950X" not in html.split("<h2 id=\"fit\">")[0]
+    assert "This machine, detected now" in html and "AMD Ryzen 9 5950X" not in html.split('<h2 id="fit">')[0]
     assert "Acme Quasar Q9000 (1234.0 GB/s; as of 2026-12-01)" in html
     assert "no spec profile matches this name" not in html  # the estimate had the profile
 
@@ -293,7 +301,7 @@ def test_cli_report_this_machine_uses_the_users_gpu_profile(tmp_path: Path, caps
     without = fit_matrix(["8b"], target_from_host(host, None, None))[0]
     assert _gen_texts(with_profile) != _gen_texts(without)  # the profile changes the numbers: this test can tell
     row = _matrix_row(html, "8b")
-    cells = row.split("<td class=\"v-")[1:]
+    cells = row.split('<td class="v-')[1:]
     assert len(cells) == len(with_profile.cells)
     for cell, text in zip(cells, _gen_texts(with_profile), strict=True):
         assert (f"<br>{text} tok/s" in cell) if text != "-" else ("tok/s" not in cell), (cell, text)

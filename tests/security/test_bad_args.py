@@ -160,6 +160,14 @@ SYNTH = [
     (["synth", "--model", "llama-3.2-1b"], ["--output"]),
 ]
 
+FLEET = [
+    (["fleet", "bench"], ["no hosts"]),
+    (["fleet", "bench", "a", "--jobs", "0"], ["--jobs"]),
+    (["fleet", "bench", "-oProxyCommand=x"], ["no such option"]),
+    (["fleet", "bench", "--inventory", "{file}"], ["--inventory"]),
+    (["fleet", "bogus"], ["no such command"]),
+]
+
 GLOBAL = [
     (["nosuchcommand"], ["no such command"]),
     (["--bogus"], ["no such option"]),
@@ -173,6 +181,7 @@ TABLE += [("recommend", a, w) for a, w in RECOMMEND]
 TABLE += [("compare", a, w) for a, w in COMPARE]
 TABLE += [("profiles", a, w) for a, w in PROFILES]
 TABLE += [("synth", a, w) for a, w in SYNTH]
+TABLE += [("fleet", a, w) for a, w in FLEET]
 TABLE += [("detect", a, w) for a, w in GLOBAL]
 
 

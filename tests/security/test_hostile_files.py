@@ -21,7 +21,7 @@ from tests_helpers_cli import command_exists, error_lines, run_cli
 from tests_helpers_gguf import write_tiny
 
 from hwbench.errors import BadFile, BadInput, ProfileError
-from hwbench.gguf_header import model_from_gguf, read_gguf
+from hwbench.gguf_header import GgufInfo, model_from_gguf, read_gguf
 
 MiB = 2**20
 
@@ -60,45 +60,190 @@ def _tensor(name: str, dims: tuple[int, ...], ggml_type: int = 0, offset: int = 
 
 
 HOSTILE = {
+    # name: (file bytes, the words of the one-line error: which check refused it)
     # a vocabulary of 10^9 tokens claimed in a tiny file: over the array limit, nothing allocated
-    "billion_tokens": _hdr(n_kv=1) + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 10**9)),
+    "billion_tokens": (
+        _hdr(n_kv=1) + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 10**9)),
+        "array 'tokenizer.ggml.tokens' has 1000000000 elements, over the",
+    ),
     # just under the array limit, but the strings are not there
-    "array_not_there": _hdr(n_kv=1) + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 49_000_000)) + _s("a") * 4,
+    "array_not_there": (_hdr(n_kv=1) + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 49_000_000)) + _s("a") * 4, "truncated"),
     # a scalar array whose bytes exceed the file
-    "scalar_array_past_eof": _hdr(n_kv=1) + _kv("x.scores", 9, struct.pack("<IQ", 6, 40_000_000)),
+    "scalar_array_past_eof": (_hdr(n_kv=1) + _kv("x.scores", 9, struct.pack("<IQ", 6, 40_000_000)), "truncated"),
     # nested arrays are not GGUF
-    "array_of_arrays": _hdr(n_kv=1) + _kv("x.nested", 9, struct.pack("<IQ", 9, 3)) + b"\0" * 32,
+    "array_of_arrays": (_hdr(n_kv=1) + _kv("x.nested", 9, struct.pack("<IQ", 9, 3)) + b"\0" * 32, "unsupported element type 9"),
     # 999,999 tensors (under the count limit) promised, none present
-    "many_tensors_absent": _hdr(n_tensors=999_999) + b"\0" * 16,
+    "many_tensors_absent": (_hdr(n_tensors=999_999), "truncated"),
     # 99,999 metadata entries promised, none present
-    "many_kv_absent": _hdr(n_kv=99_999) + b"\0" * 16,
+    "many_kv_absent": (_hdr(n_kv=99_999) + b"\0" * 16, "truncated"),
     # a metadata string of 60 MiB claimed (under the string limit), 10 bytes present
-    "huge_string_absent": _hdr(n_kv=1) + _kv("general.name", 8, struct.pack("<Q", 60 * MiB) + b"x" * 10),
+    "huge_string_absent": (_hdr(n_kv=1) + _kv("general.name", 8, struct.pack("<Q", 60 * MiB) + b"x" * 10), "truncated"),
     # a key of 2^63 bytes
-    "huge_key": _hdr(n_kv=1) + struct.pack("<Q", 2**63) + b"\0" * 16,
+    "huge_key": (_hdr(n_kv=1) + struct.pack("<Q", 2**63) + b"\0" * 16, f"string of {2**63} bytes exceeds the"),
     # a dimension of zero, and one of 2^41
-    "zero_dim": _hdr(n_tensors=1) + _tensor("blk.0.attn_q.weight", (0, 4)),
-    "dim_2_41": _hdr(n_tensors=1) + _tensor("blk.0.attn_q.weight", (2**41, 1)),
+    "zero_dim": (_hdr(n_tensors=1) + _tensor("blk.0.attn_q.weight", (0, 4)), "'blk.0.attn_q.weight' has dimension 0"),
+    "dim_2_41": (_hdr(n_tensors=1) + _tensor("blk.0.attn_q.weight", (2**41, 1)), f"'blk.0.attn_q.weight' has dimension {2**41}"),
     # four dimensions of 2^40 each: 2^160 elements; the product must not be trusted
-    "dims_product_2_160": _hdr(n_tensors=1) + _tensor("t", (2**40, 2**40, 2**40, 2**40)),
+    "dims_product_2_160": (_hdr(n_tensors=1) + _tensor("t", (2**40, 2**40, 2**40, 2**40)), "larger than the file"),
     # zero dimensions
-    "no_dims": _hdr(n_tensors=1) + _s("t") + struct.pack("<I", 0) + struct.pack("<IQ", 0, 0),
+    "no_dims": (_hdr(n_tensors=1) + _s("t") + struct.pack("<I", 0) + struct.pack("<IQ", 0, 0), "'t' has 0 dimensions"),
     # a Q4_K tensor whose row is not a whole number of blocks
-    "row_not_blocks": _hdr(n_tensors=1) + _tensor("t", (100, 1), ggml_type=12),
+    "row_not_blocks": (_hdr(n_tensors=1) + _tensor("t", (100, 1), ggml_type=12), "row of 100 is not a multiple of Q4_K's block of 256"),
     # many tensors that are each small but together exceed the file
-    "tensors_exceed_file": _hdr(n_tensors=3) + b"".join(_tensor(f"t{i}", (1024, 1024)) for i in range(3)),
+    "tensors_exceed_file": (_hdr(n_tensors=3) + b"".join(_tensor(f"t{i}", (1024, 1024)) for i in range(3)), "larger than the file"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_gguf_rejected_in_bounded_memory(tmp_path: Path, name: str) -> None:
+    blob, why = HOSTILE[name]
     p = tmp_path / f"{name}.gguf"
-    p.write_bytes(HOSTILE[name])
+    p.write_bytes(blob)
     with pytest.raises(BadFile) as e:
         read_gguf(p)
     msg = str(e.value)
     assert str(p) in msg and "\n" not in msg
+    assert why in msg, f"refused, but not by the check this file is aimed at: {msg}"
     assert _peak_bytes(lambda: read_gguf(p)) < 1 * MiB, "a hostile header made the reader allocate"
+
+
+# ----------------------------------------------------------------------------- GGUF: each limit reached
+#
+# Each file below is complete up to (and past) the field that breaks a limit -- sparse files stand in
+# for gigabytes -- so the limit's own check is what refuses it: without that check the file would
+# parse (or fail later, on something else). One file per limit, and one just inside it that parses.
+
+from hwbench import gguf_header as gh  # noqa: E402
+
+
+def _sparse(path: Path, blob: bytes, size: int = 0, tail: bytes = b"") -> Path:
+    """``blob`` at the start, ``tail`` at the end, holes (zeros) in between, ``size`` bytes in all."""
+    with path.open("wb") as f:
+        f.write(blob)
+        f.truncate(max(size, len(blob)) - len(tail))
+        f.seek(0, 2)
+        f.write(tail)
+    return path
+
+
+def _over_tensors(p: Path) -> Path:  # zeros would read as tensors named "" with 0 dimensions
+    return _sparse(p, _hdr(n_tensors=gh.MAX_TENSORS + 1), 4 * MiB)
+
+
+def _over_kv(p: Path) -> Path:  # zeros read as entries ("" = uint8 0): 13 bytes each, all present
+    return _sparse(p, _hdr(n_kv=gh.MAX_KV + 1), 24 + 13 * (gh.MAX_KV + 1))
+
+
+def _at_kv(p: Path) -> Path:
+    return _sparse(p, _hdr(n_kv=gh.MAX_KV), 24 + 13 * gh.MAX_KV)
+
+
+def _key(n: int) -> bytes:
+    return _hdr(n_kv=1) + struct.pack("<Q", n) + b"k" * n + struct.pack("<II", 4, 7)
+
+
+def _over_key(p: Path) -> Path:
+    return _sparse(p, _key(gh.MAX_KEY_LEN + 1))
+
+
+def _at_key(p: Path) -> Path:
+    return _sparse(p, _key(gh.MAX_KEY_LEN))
+
+
+def _string(n: int) -> bytes:  # general.name of n bytes, all there (a hole of zeros)
+    return _hdr(n_kv=1) + _s("general.name") + struct.pack("<IQ", 8, n)
+
+
+def _over_string(p: Path) -> Path:
+    return _sparse(p, _string(gh.MAX_STRING_LEN + 1), len(_string(0)) + gh.MAX_STRING_LEN + 1)
+
+
+def _at_string(p: Path) -> Path:
+    return _sparse(p, _string(gh.MAX_STRING_LEN), len(_string(0)) + gh.MAX_STRING_LEN)
+
+
+def _over_string_in_array(p: Path) -> Path:
+    head = _hdr(n_kv=1) + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 1)) + struct.pack("<Q", gh.MAX_STRING_LEN + 1)
+    return _sparse(p, head, len(head) + gh.MAX_STRING_LEN + 1)
+
+
+def _array(n: int) -> bytes:  # n uint8 elements, all there
+    return _hdr(n_kv=1) + _kv("x.bytes", 9, struct.pack("<IQ", 0, n))
+
+
+def _over_array(p: Path) -> Path:
+    return _sparse(p, _array(gh.MAX_ARRAY_LEN + 1), len(_array(0)) + gh.MAX_ARRAY_LEN + 1)
+
+
+def _at_array(p: Path) -> Path:
+    return _sparse(p, _array(gh.MAX_ARRAY_LEN), len(_array(0)) + gh.MAX_ARRAY_LEN)
+
+
+def _over_header(p: Path) -> Path:
+    """Metadata arrays (each inside the array limit) that add up to more header than allowed, then one more entry."""
+    n = gh.MAX_HEADER_BYTES // gh.MAX_ARRAY_LEN + 1
+    with p.open("wb") as f:
+        f.write(_hdr(n_kv=n + 1))
+        for i in range(n):
+            f.write(_kv(f"x.bytes{i}", 9, struct.pack("<IQ", 0, gh.MAX_ARRAY_LEN)))
+            f.seek(gh.MAX_ARRAY_LEN, 1)
+        f.write(_kv("general.name", 8, _s("last")))
+    return p
+
+
+def _dims(n: int) -> bytes:
+    return _hdr(n_tensors=1) + _tensor("t", (1,) * n)
+
+
+def _over_dims(p: Path) -> Path:
+    return _sparse(p, _dims(gh.MAX_DIMS + 1), 4096)
+
+
+def _at_dims(p: Path) -> Path:
+    return _sparse(p, _dims(gh.MAX_DIMS), 4096)
+
+
+def _over_dimension(p: Path) -> Path:  # 2^40 + 1 elements: without the cap, refused later for the file size instead
+    return _sparse(p, _hdr(n_tensors=1) + _tensor("t", (2**40 + 1,)), 4096)
+
+
+LIMITS = [
+    ("tensor_count", _over_tensors, f"{gh.MAX_TENSORS + 1} tensors, over the {gh.MAX_TENSORS} limit"),
+    ("kv_count", _over_kv, f"{gh.MAX_KV + 1} metadata entries, over the {gh.MAX_KV} limit"),
+    ("key_length", _over_key, f"string of {gh.MAX_KEY_LEN + 1} bytes exceeds the {gh.MAX_KEY_LEN}-byte limit"),
+    ("string_length", _over_string, f"string of {gh.MAX_STRING_LEN + 1} bytes exceeds the {gh.MAX_STRING_LEN}-byte limit"),
+    ("string_in_array_length", _over_string_in_array, "string in 'tokenizer.ggml.tokens' exceeds the length limit"),
+    ("array_length", _over_array, f"array 'x.bytes' has {gh.MAX_ARRAY_LEN + 1} elements, over the {gh.MAX_ARRAY_LEN} limit"),
+    ("header_bytes", _over_header, f"header larger than {gh.MAX_HEADER_BYTES} bytes"),
+    ("dims_count", _over_dims, "tensor 't' has 5 dimensions"),
+    ("dimension_2_40", _over_dimension, f"tensor 't' has dimension {2**40 + 1}"),
+]
+
+
+@pytest.mark.parametrize("make,why", [(m, w) for _, m, w in LIMITS], ids=[n for n, _, _ in LIMITS])
+def test_each_gguf_limit_refuses_a_file_that_reaches_it(tmp_path: Path, make, why: str) -> None:  # type: ignore[no-untyped-def]
+    p = make(tmp_path / "limit.gguf")
+    with pytest.raises(BadFile) as e:
+        read_gguf(p)
+    msg = str(e.value)
+    assert why in msg and str(p) in msg and "\n" not in msg, msg
+    assert _peak_bytes(lambda: read_gguf(p)) < 1 * MiB
+
+
+@pytest.mark.parametrize("make", [_at_kv, _at_key, _at_string, _at_array, _at_dims], ids=["kv_count", "key_length", "string_length", "array_length", "dims_count"])
+def test_gguf_just_inside_each_limit_parses(tmp_path: Path, make) -> None:  # type: ignore[no-untyped-def]
+    """The limits refuse only what is over them: a file at each limit is read, in bounded memory."""
+    p = make(tmp_path / "at-limit.gguf")
+    read: list[GgufInfo] = []
+    assert _peak_bytes(lambda: read.append(read_gguf(p))) < 1 * MiB
+    assert read and read[0].file_size == p.stat().st_size
+
+
+def test_billion_token_vocabulary_refused_even_when_the_file_holds_it(tmp_path: Path) -> None:
+    """README: "a header claiming 10^9 tokens ... is refused": by the array limit, not because the file is short."""
+    tokens = _sparse(tmp_path / "tokens.gguf", _hdr(n_kv=1) + _kv("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 0, 10**9)), 10**9 + 64)
+    with pytest.raises(BadFile, match=r"tokenizer\.ggml\.tokens.* over the \d+ limit"):
+        read_gguf(tokens)
 
 
 def test_huge_real_metadata_string_is_skipped_not_loaded(tmp_path: Path) -> None:
@@ -250,7 +395,8 @@ def test_structured_random_headers_parse_or_fail_cleanly(tmp_path_factory: pytes
         spec = model_from_gguf(info)
     except BadFile:
         return
-    assert 1 <= spec.n_layer <= 4096 and 1 <= spec.n_head <= spec.n_embd or spec.head_dim
+    assert 1 <= spec.n_layer <= 4096 and 1 <= spec.n_head
+    assert spec.n_head <= spec.n_embd or spec.head_dim  # more heads than width only with an explicit head size
 
 
 @settings(max_examples=100, deadline=None)
@@ -395,6 +541,23 @@ def test_huge_result_file_refused_without_reading(tmp_path: Path) -> None:
     assert peak < 1 * MiB
 
 
+RESULT_LIMIT_BYTES = 64 * MiB  # README, "Safety and limits": result files <= 64 MiB
+
+
+def test_result_file_just_over_the_limit_is_refused_and_at_the_limit_is_read(tmp_path: Path) -> None:
+    """A valid record padded with whitespace: read at exactly 64 MiB, refused (by name, for its size) one byte over."""
+    from hwbench.report.records import load_records
+
+    body = json.dumps(_record_dict()).encode()
+    at, over = tmp_path / "at.json", tmp_path / "over.json"
+    at.write_bytes(body + b" " * (RESULT_LIMIT_BYTES - len(body)))
+    over.write_bytes(body + b" " * (RESULT_LIMIT_BYTES + 1 - len(body)))
+    ok, errors = load_records([at, over])
+    assert [r.path for r in ok] == [at]
+    assert len(errors) == 1 and errors[0].path == over
+    assert str(over) in str(errors[0]) and f"{RESULT_LIMIT_BYTES + 1} bytes, larger than" in str(errors[0])
+
+
 @pytest.mark.skipif(not command_exists("compare"), reason="waiting for compare")
 def test_compare_reports_bad_file_by_name_and_compares_the_rest(tmp_path: Path) -> None:
     from hwbench.bench.records import minimal_host, new_record, write_record
@@ -436,10 +599,12 @@ BAD_PROFILES = [
     ("missing_field", _GPU_OK.replace("    source: me\n", "").join(["gpus:\n", ""]), "source"),
     ("not_utf8", b"gpus:\n  - name: \xff\xfe\n", "utf-8"),
     (
+        # 10^7 values from a few hundred bytes: over the 2,000,000-value limit, yet small enough that the test
+        # fails (instead of hanging on 10^9) if the limit is gone
         "alias_bomb",
         "a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n"
-        + "".join(f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9))
-        + "gpus:\n  - name: B\n    vendor: nvidia\n    source: s\n    as_of: '2025-01-01'\n    notes: *a8\n",
+        + "".join(f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 7))
+        + "gpus:\n  - name: B\n    vendor: nvidia\n    source: s\n    as_of: '2025-01-01'\n    notes: *a6\n",
         "aliases",
     ),
 ]
@@ -483,3 +648,24 @@ def test_huge_profile_file_refused_without_reading(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="larger than"):
         profiles.load_gpus(str(tmp_path))
     assert peak < 32 * MiB  # the bundled profiles are parsed; the 1 GiB file is never read
+
+
+PROFILE_LIMIT_BYTES = 16 * MiB  # README, "Safety and limits": profile files <= 16 MiB
+
+
+def test_profile_file_just_over_the_limit_is_refused_and_at_the_limit_is_read(tmp_path: Path) -> None:
+    """A valid GPU profile padded with a YAML comment: read at exactly 16 MiB, refused by name one byte over."""
+    from hwbench import profiles
+
+    body = ("gpus:\n" + _GPU_OK + "# ").encode()
+    for name, size in (("at", PROFILE_LIMIT_BYTES), ("over", PROFILE_LIMIT_BYTES + 1)):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "gpus-mine.yaml").write_bytes(body + b"x" * (size - len(body)))
+    profiles.load_gpus.cache_clear()
+    assert "My GPU" in {g.name for g in profiles.load_gpus(str(tmp_path / "at"))}
+    profiles.load_gpus.cache_clear()
+    with pytest.raises(ProfileError) as e:
+        profiles.load_gpus(str(tmp_path / "over"))
+    msg = str(e.value)
+    assert str(tmp_path / "over" / "gpus-mine.yaml") in msg and f"{PROFILE_LIMIT_BYTES + 1} bytes, larger than" in msg
