@@ -124,3 +124,11 @@ def test_chart_svg_is_text_and_deterministic() -> None:
     a = price_performance_chart(RENT, BUY, salt="pp-x", title="8b")
     assert a == price_performance_chart(RENT, BUY, salt="pp-x", title="8b")
     assert "RTX 5090" in a and "<script" not in a
+
+
+def test_price_axis_goes_log_when_prices_span_an_order_of_magnitude() -> None:
+    fig = price_performance_figure(RENT, BUY, title="8b")
+    rent_ax, buy_ax = fig.axes[:2]
+    assert rent_ax.get_xscale() == "linear"  # 0.14 to 0.21 USD/h
+    assert buy_ax.get_xscale() == "log"  # 249 to 3,999 USD: the cheap cluster stays apart
+    assert "log scale" in buy_ax.get_xlabel()

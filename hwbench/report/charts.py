@@ -15,6 +15,7 @@ from typing import Any
 PALETTE = ["#2f6f9f", "#e07b39", "#4d9a5b", "#b0413e", "#7a5aa6", "#8c6d31", "#c4568f", "#5f7f8f"]
 MAX_LABEL = 40
 PP_NAME = 30  # longest name written beside a point of the price/performance chart
+LOG_PRICE_SPAN = 8.0  # price/performance chart: a log price axis when the dearest is this many times the cheapest
 
 
 def _label(s: object, limit: int = MAX_LABEL) -> str:
@@ -202,6 +203,15 @@ _SPOTS = [
     (0, -12, "center", "top"),
     (-8, 8, "right", "bottom"),
     (-8, -8, "right", "top"),
+    # farther out, where the leader line shows which point the label belongs to
+    (16, 0, "left", "center"),
+    (-16, 0, "right", "center"),
+    (14, 14, "left", "bottom"),
+    (14, -14, "left", "top"),
+    (-14, 14, "right", "bottom"),
+    (-14, -14, "right", "top"),
+    (0, 22, "center", "bottom"),
+    (0, -22, "center", "top"),
 ]
 
 
@@ -298,9 +308,20 @@ def price_performance_figure(
         fr = sorted({(pts[i][1], pts[i][2]) for i in front})
         if len(fr) > 1:  # the best-value frontier as a step line
             ax.plot([p[0] for p in fr], [p[1] for p in fr], color=color, linewidth=0.8, linestyle=":", zorder=2, drawstyle="steps-post")
-        ax.set_xlim(0, max(p[1] for p in pts) * 1.25)
+        lo, hi = min(p[1] for p in pts), max(p[1] for p in pts)
+        if lo > 0 and hi / lo >= LOG_PRICE_SPAN:
+            # prices spanning an order of magnitude: a log axis keeps the cheap cluster apart
+            from matplotlib.ticker import LogLocator, NullFormatter
+
+            ax.set_xscale("log")
+            ax.set_xlim(lo / 1.4, hi * 1.6)
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(f"{xlabel} (log scale)", fontsize=8)
+        else:
+            ax.set_xlim(0, hi * 1.25)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.set_ylim(0, max(p[2] for p in pts) * 1.22)
-        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos, f=fmt: f.format(v)))
         r = 4.0  # marker half-size in pixels, a little more than the drawn dot
         markers = []
