@@ -190,7 +190,11 @@ add(
 )
 # --- AMD and Intel cards: press and news pages (search tool, pages corpus); the AMD rows of the Wikipedia
 # scrape lost their price column. A price a page mentions in passing is labelled "secondary mention".
-RX6000 = "https://www.thefpsreview.com/2020/10/28/amd-announces-radeon-rx-6900-xt-999-radeon-rx-6800-xt-649-and-radeon-rx-6800-579/ (2020-10-28, AMD's announcement: {what})"
+RX6000 = (
+    "https://www.thefpsreview.com/2020/10/28/amd-announces-radeon-rx-6900-xt-999-radeon-rx-6800-xt-649-and-radeon-rx-6800-579/ "
+    "(2020-10-28, AMD's announcement: {what}); on-sale dates from "
+    "https://www.devdiscourse.com/article/technology/1288880-amd-radeon-rx-6000-series-graphics-cards-to-elevate-gaming-performance"
+)
 for gpu, usd, what in [
     ("AMD Radeon RX 6800", 579, "'Radeon RX 6800 ($579)', on sale 2020-11-18"),
     ("AMD Radeon RX 6800 XT", 649, "'Radeon RX 6800 XT ($649)', on sale 2020-11-18"),
