@@ -3,7 +3,9 @@
 Maintainer tool (never imported by the package). The rows below were read by hand on 2026-12-02 from:
 Epoch AI's ML hardware dataset (ml_hardware.csv, copies in github.com/joshyou/clod and sr3-k/data),
 Wikipedia's NVIDIA GPU list as scraped in voidful/gpu-info-api (gpu.json, branch gpu-data), and stored
-vendor/press pages (URLs in each row). Usage: python scripts/build_gpu_prices.py hwbench/data/gpu_prices.yaml
+vendor/press/news pages (URLs in each row); a second pass the same day added more rows of the scrape and
+AMD, Intel and Apple prices from news pages (a price a page only mentions in passing says so in its source). Usage: PYTHONPATH=. python scripts/build_gpu_prices.py hwbench/data/gpu_prices.yaml (also writes MISSING_PRICES.md
+beside it)
 """
 
 import sys
@@ -166,6 +168,131 @@ add(
     "https://www.brojogopalsapui.com/ai-foundations/sub_contents/AI_hardware/jetson_orin_nano_light.html ('NVIDIA's $249 generative-AI edge computer', citing NVIDIA's Dec 2024 developer-kit datasheet)",
     "2024-12-01",
 )
+# --- added 2026-12-02 (second pass): more rows of the same Wikipedia scrape (GeForce RTX 20, TITAN RTX, RTX 5050)
+for gpu, row, col, usd, day in [
+    ("NVIDIA GeForce RTX 2060", "GeForce RTX 2060 TU106-200-KA-A1 (2019-01-15, 6 GiB)", MSRP, 349, "2019-01-15"),
+    ("NVIDIA GeForce RTX 2060 12 GB", "GeForce RTX 2060 TU106-300-KA-A1 (2021-12-07, 12 GiB)", MSRP, 299, "2021-12-07"),
+    ("NVIDIA GeForce RTX 2060 SUPER", "GeForce RTX 2060 Super", MSRP, 399, "2019-07-09"),
+    ("NVIDIA GeForce RTX 2070", "GeForce RTX 2070", MSRP, 499, "2018-10-17"),
+    ("NVIDIA GeForce RTX 2070 SUPER", "GeForce RTX 2070 Super", MSRP, 499, "2019-07-09"),
+    ("NVIDIA GeForce RTX 2080", "GeForce RTX 2080", MSRP, 699, "2018-09-20"),
+    ("NVIDIA GeForce RTX 2080 SUPER", "GeForce RTX 2080 Super", MSRP, 699, "2019-07-23"),
+    ("NVIDIA TITAN RTX", "Nvidia Titan RTX", "Release price (USD) Founders Edition", 2499, "2018-12-18"),
+]:
+    add(gpu, usd, "launch MSRP", card, WIKI.format(row=row, col=col), day)
+add(
+    "NVIDIA GeForce RTX 5050",
+    199,
+    "launch MSRP",
+    card,
+    WIKI.format(row="GeForce RTX 5050", col=MSRP) + "; the row's launch date reads 2025-01-01 (a year only): as_of is the snapshot's",
+    "2025-06-16",
+)
+# --- AMD and Intel cards: press and news pages (search tool, pages corpus); the AMD rows of the Wikipedia
+# scrape lost their price column. A price a page mentions in passing is labelled "secondary mention".
+RX6000 = (
+    "https://www.thefpsreview.com/2020/10/28/amd-announces-radeon-rx-6900-xt-999-radeon-rx-6800-xt-649-and-radeon-rx-6800-579/ "
+    "(2020-10-28, AMD's announcement: {what}); on-sale dates from "
+    "https://www.devdiscourse.com/article/technology/1288880-amd-radeon-rx-6000-series-graphics-cards-to-elevate-gaming-performance"
+)
+for gpu, usd, what in [
+    ("AMD Radeon RX 6800", 579, "'Radeon RX 6800 ($579)', on sale 2020-11-18"),
+    ("AMD Radeon RX 6800 XT", 649, "'Radeon RX 6800 XT ($649)', on sale 2020-11-18"),
+    ("AMD Radeon RX 6900 XT", 999, "'Radeon RX 6900 XT ($999)', on sale 2020-12-08"),
+]:
+    add(gpu, usd, "launch MSRP", card, RX6000.format(what=what), "2020-10-28")
+add(
+    "AMD Radeon RX 7600",
+    269,
+    "launch MSRP",
+    card,
+    "secondary mention: https://cioinsights.com/blog/intel-announces-249-arc-b580-and-219-arc-b570-battlemage-graphics-cards "
+    '(Intel B580 announcement, 2024-12-03: "AMD\'s $269 RX 7600"); launch date 2023-05-25 from the Wikipedia AMD list as '
+    "scraped in voidful/gpu-info-api gpu.json (@03a6b34), row 'Radeon RX 7600 (Navi 33)'",
+    "2023-05-25",
+)
+add(
+    "AMD Radeon RX 7800 XT",
+    500,
+    "launch MSRP",
+    card,
+    "rounded by the source: https://www.theverge.com/2023/9/6/23861603/amd-radeon-rx-7800-xt-editorial-gpu-prices (2023-09-06, on sale that day: "
+    "'its $500 price')",
+    "2023-09-06",
+)
+RX9070 = (
+    "https://techtelegraph.co.uk/?p=982045 (AMD RX 9000 announcement: RX 9070 XT and RX 9070 'set to launch on March 6 at $599 and $549')"
+)
+add("AMD Radeon RX 9070 XT", 599, "launch MSRP", card, RX9070, "2025-03-06")
+add("AMD Radeon RX 9070", 549, "launch MSRP", card, RX9070, "2025-03-06")
+RX9060 = (
+    "https://gadgetbond.com/amd-rx-9060-xt-gpu-specs-price-release-date (Computex 2025: RX 9060 XT 8GB and 16GB 'with suggested "
+    "retail prices of $299 and $349'; on sale 2025-06-05 per https://moneyoval.com/article/amds-radeon-rx-9060-xt-hits-the-scene-a-dollar299-gpu-to-rival-nvidias-rtx-5060-gzb065omg7460igqctrj6swe)"
+)
+add("AMD Radeon RX 9060 XT 8 GB", 299, "launch MSRP", card, RX9060, "2025-06-05")
+add("AMD Radeon RX 9060 XT 16 GB", 349, "launch MSRP", card, RX9060, "2025-06-05")
+ARC_B = (
+    "https://www.tweaktown.com/news/101976/intel-arc-b580-is-10-faster-than-the-geforce-rtx-4060-24-a750/index.html "
+    "(2024-12-03: 'The Arc B580, priced at $249, launches on December 13, 2024, and the B570 at $219 on January 16, 2025')"
+)
+add("Intel Arc B580", 249, "launch MSRP", card, ARC_B, "2024-12-13")
+add("Intel Arc B570", 219, "launch MSRP", card, ARC_B, "2025-01-16")
+add(
+    "Intel Arc A750",
+    289,
+    "launch MSRP",
+    card,
+    "secondary mention: https://cioinsights.com/blog/intel-announces-249-arc-b580-and-219-arc-b570-battlemage-graphics-cards "
+    "(2024-12-03: 'Intel's previous-gen A750, which originally retailed for $289'); launch date 2022-10-14 from the Wikipedia "
+    "Intel list as scraped in voidful/gpu-info-api gpu.json (@03a6b34), row 'Arc 7 A750'",
+    "2022-10-14",
+)
+# --- Apple machines: the list price of a complete base configuration (memory_gib: the memory priced)
+SYSTEM = "list price of a complete system"
+add(
+    "Apple M4 (10-core GPU)",
+    599,
+    SYSTEM,
+    "Mac mini (2024), M4 10-core CPU / 10-core GPU, 16 GB unified memory, 256 GB SSD (base configuration)",
+    "https://www.tweaktown.com/news/101386/apples-mac-mini-m4-faster-smaller-16gb-standard-and-the-firms-first-carbon-neutral/index.html "
+    "('the base model has 16GB of system RAM, and the starting price sticks at $599'); 10-core GPU, 256 GB and the "
+    "2024-11-08 release from https://scartek.co.ke/product/apple-mac-mini-m4-chip-256-gb/",
+    "2024-11-08",
+    memory_gib=16,
+)
+add(
+    "Apple M2 (10-core GPU)",
+    599,
+    SYSTEM,
+    "Mac mini (2023), M2 8-core CPU / 10-core GPU, 8 GB unified memory, 256 GB SSD (base configuration)",
+    "https://pocketnow.com/m2-pro-mac-mini/ (2023-01-17: Mac mini with M2, starting price $599, 10-core GPU); 8GB/256GB at $599 "
+    "per https://www.trustedreviews.com/news/apple-mac-mini-m2-2023-release-date-price-specs-and-design-4295789",
+    "2023-01-17",
+    memory_gib=8,
+)
+MBP23 = (
+    "https://sixcolors.com/post/2023/01/apple-announces-m2-pro-and-m2-max-powered-macbook-airs-mac-mini/ (Apple's 2023-01-17 "
+    "announcement: 16-inch MacBook Pro {what}); memory: the smallest the chip is offered with, per "
+    "https://24htech.asia/new-mac-mini-and-macbook-pro-models-powered-by-m2-pro-and-m2-max-s1376669.html ({mem})"
+)
+add(
+    "Apple M2 Pro (19-core GPU)",
+    2499,
+    SYSTEM,
+    "MacBook Pro 16-inch (2023), M2 Pro 12-core CPU / 19-core GPU, 16 GB unified memory (base configuration)",
+    MBP23.format(what="base configuration at $2499 with a 12-core CPU/19-core GPU M2 Pro", mem="M2 Pro: 16 GB or 32 GB"),
+    "2023-01-17",
+    memory_gib=16,
+)
+add(
+    "Apple M2 Max (38-core GPU)",
+    3499,
+    SYSTEM,
+    "MacBook Pro 16-inch (2023), M2 Max 12-core CPU / 38-core GPU, 32 GB unified memory",
+    MBP23.format(what="$3499 model with the 12-core/38-core M2 Max", mem="M2 Max: 32 GB, 64 GB or, with the 38-core GPU, 96 GB"),
+    "2023-01-17",
+    memory_gib=32,
+)
 hdr = """# Purchase prices of GPUs and complete machines, one entry per GPU profile (gpus.yaml name), merged
 # into the GPU profiles when they load (hwbench/profiles.py). Kept apart from gpus.yaml, which
 # scripts/build_gpu_profiles.py generates from specs. Never invented: each price names its source and
@@ -178,4 +305,37 @@ hdr = """# Purchase prices of GPUs and complete machines, one entry per GPU prof
 out = hdr + yaml.safe_dump({"prices": rows}, sort_keys=False, allow_unicode=True, width=200)
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     f.write(out)
+
+# MISSING_PRICES.md beside it: the buyable GPU profiles (those `recommend --buy` considers) left without a row
+MISSING_HEAD = """# GPU profiles without a purchase price
+
+Buyable GPU profiles (`recommend --buy` considers them) for which no dated, sourced purchase price was found
+in the sources read for hwbench/data/gpu_prices.yaml (Epoch AI's ML hardware dataset, Wikipedia's NVIDIA GPU
+list as scraped in voidful/gpu-info-api, stored vendor, press and news pages), checked on 2026-12-02. `recommend --buy`
+still lists them, with "no purchase price known"; give a price with `--price "GPU=USD"` or a user file
+`gpu_prices*.yaml` in your profiles directory. Written by scripts/build_gpu_prices.py; tests/test_buy.py keeps this
+list equal to the profiles without a price.
+
+Searched for and not found, among the ones people ask about most (the list of profiles follows, one per "- " line):
+* NVIDIA H100 PCIe / NVL, H200, L40S, L40, L4, A100 80 GB, A100 PCIe 40 GB: NVIDIA sells them through partners without a
+  public list price; the stored pages give only ranges ("$25,000 to $40,000", "~$7k-$10k"), not a price with a date.
+* AMD Radeon PRO W7900 / W7800 and Radeon RX 7900 GRE: no stored page with their USD launch price.
+* NVIDIA Jetson AGX Orin and Orin NX: no stored page with a developer-kit or module price.
+* Apple: only the base configurations found with their chip's GPU-core count (Mac Studio M3 Ultra 60-core and M4 Max
+  32-core, Mac mini M4 and M2, MacBook Pro 16-inch M2 Pro 19-core and M2 Max 38-core); the other chip variants are sold
+  as build-to-order options or in machines whose stored pages give no core count with the price.
+
+"""
+
+
+def _missing(priced: set[str]) -> list[str]:
+    from hwbench.profiles import load_gpus
+    from hwbench.recommend import buyable
+
+    return sorted(g.name for g in load_gpus() if buyable(g) and g.name not in priced)
+
+
+missing_path = sys.argv[1].rsplit("/", 1)[0] + "/MISSING_PRICES.md" if "/" in sys.argv[1] else "MISSING_PRICES.md"
+with open(missing_path, "w", encoding="utf-8") as f:
+    f.write(MISSING_HEAD + "".join(f"- {n}\n" for n in _missing({r["gpu"] for r in rows})))
 print(len(rows))

@@ -14,6 +14,8 @@ from typing import Any
 
 PALETTE = ["#2f6f9f", "#e07b39", "#4d9a5b", "#b0413e", "#7a5aa6", "#8c6d31", "#c4568f", "#5f7f8f"]
 MAX_LABEL = 40
+PP_NAME = 30  # longest name written beside a point of the price/performance chart
+LOG_PRICE_SPAN = 8.0  # price/performance chart: a log price axis when the dearest is this many times the cheapest
 
 
 def _label(s: object, limit: int = MAX_LABEL) -> str:
@@ -170,8 +172,194 @@ def cumulative_cost_chart(
     ax.set_axisbelow(True)
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
-    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    # beside the plot, not on it: in the upper left it hid the buy lines that start high
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _to_svg(fig, salt)
+
+
+def pareto_front(pts: list[tuple[str, float, float]]) -> list[int]:
+    """Indices of the best-value points among (label, price, tokens/s): those no other point beats, i.e.
+    none is at most as dear and at least as fast, better in one of the two. Equal points are all kept."""
+    front = []
+    for i, (_, x, y) in enumerate(pts):
+        beaten = any((qx <= x and qy >= y) and (qx < x or qy > y) for j, (_, qx, qy) in enumerate(pts) if j != i)
+        if not beaten:
+            front.append(i)
+    return front
+
+
+# where a label may go relative to its point, in points: (dx, dy, horizontal alignment, vertical alignment),
+# tried in this order; the first whose box touches no placed label, no other marker and stays in the axes wins
+_SPOTS = [
+    (4, 2, "left", "bottom"),
+    (4, -2, "left", "top"),
+    (0, 5, "center", "bottom"),
+    (0, -5, "center", "top"),
+    (-4, 2, "right", "bottom"),
+    (-4, -2, "right", "top"),
+    (8, 8, "left", "bottom"),
+    (8, -8, "left", "top"),
+    (0, 12, "center", "bottom"),
+    (0, -12, "center", "top"),
+    (-8, 8, "right", "bottom"),
+    (-8, -8, "right", "top"),
+    # farther out, where the leader line shows which point the label belongs to
+    (16, 0, "left", "center"),
+    (-16, 0, "right", "center"),
+    (14, 14, "left", "bottom"),
+    (14, -14, "left", "top"),
+    (-14, 14, "right", "bottom"),
+    (-14, -14, "right", "top"),
+    (0, 22, "center", "bottom"),
+    (0, -22, "center", "top"),
+]
+
+
+def label_box(a: Any, renderer: Any) -> Any:
+    """The window box of an annotation's text alone (Annotation's own box also takes in its leader line)."""
+    a.update_positions(renderer)
+    from matplotlib.text import Text
+
+    return Text.get_window_extent(a, renderer)
+
+
+def _place_labels(fig: Any, ax: Any, items: list[tuple[str, float, float, float]], markers: list[Any]) -> list[Any]:
+    """Annotate (text, x, y, fontsize) where the label overlaps nothing already drawn: the other labels, the
+    markers (window boxes in ``markers``) and the axes' edges. A label with no free spot is not drawn (its
+    point is still named in the key under the chart). Returns the annotations drawn."""
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    placed: list[Any] = []
+    boxes: list[Any] = []
+    for text, x, y, size in items:
+        px, py = ax.transData.transform((x, y))
+        for dx, dy, ha, va in _SPOTS:
+            a = ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=size,
+                zorder=4,
+                arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.5, "shrinkA": 0, "shrinkB": 3},
+            )
+            bb = label_box(a, renderer).expanded(1.04, 1.1)
+            ok = inside.contains(bb.x0, bb.y0) and inside.contains(bb.x1, bb.y1)
+            ok = ok and not any(bb.overlaps(o) for o in boxes)
+            ok = ok and not any(bb.overlaps(m) for m in markers if not m.contains(px, py))
+            if ok:
+                placed.append(a)
+                boxes.append(bb)
+                break
+            a.remove()
+    return placed
+
+
+def price_performance_figure(
+    rent: list[tuple[str, float, float]],
+    buy: list[tuple[str, float, float]],
+    *,
+    title: str,
+) -> Any:
+    """The Figure behind price_performance_chart (kept apart so tests can measure its label boxes)."""
+    _keep_matplotlib_cache_in_ours()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.transforms import Bbox
+
+    panels = (
+        (rent, "rent: USD/hour", PALETTE[1], "{:,.2f}", "USD/h"),
+        (buy, "buy: purchase USD", PALETTE[0], "{:,.0f}", "USD"),
+    )
+    # the key under each panel: one line per point that is not best value
+    keys = []
+    for pts, *_ in panels:
+        best = set(pareto_front(pts))
+        keys.append([i for i in range(len(pts)) if i not in best])
+    key_lines = max(len(k) for k in keys)
+    key_h = 0.0 if not key_lines else 0.12 + 0.1 * (key_lines + 1)
+    height = 3.3 + key_h
+    fig = Figure(figsize=(7.6, height), dpi=100)
+    FigureCanvasAgg(fig)
+    bottom_in = 0.55 + key_h
+    fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.45 / height, bottom=bottom_in / height, wspace=0.28)
+    axes = [fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)]
+    for ax, (pts, xlabel, color, fmt, unit), key in zip(axes, panels, keys, strict=True):
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel("generation tokens/s (estimated)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.spines["top"].set_visible(False)
+        ax.spines["right"].set_visible(False)
+        if not pts:
+            ax.text(0.5, 0.5, "no priced option", ha="center", va="center", fontsize=8, transform=ax.transAxes)
+            ax.set_ylim(bottom=0)
+            continue
+        front = pareto_front(pts)
+        others = [i for i in range(len(pts)) if i not in set(front)]
+        ax.scatter([pts[i][1] for i in others], [pts[i][2] for i in others], color=color, alpha=0.45, s=14, zorder=3)
+        ax.scatter(
+            [pts[i][1] for i in front], [pts[i][2] for i in front], color=color, s=26, zorder=3, edgecolors="#222222", linewidths=0.6
+        )
+        fr = sorted({(pts[i][1], pts[i][2]) for i in front})
+        if len(fr) > 1:  # the best-value frontier as a step line
+            ax.plot([p[0] for p in fr], [p[1] for p in fr], color=color, linewidth=0.8, linestyle=":", zorder=2, drawstyle="steps-post")
+        lo, hi = min(p[1] for p in pts), max(p[1] for p in pts)
+        if lo > 0 and hi / lo >= LOG_PRICE_SPAN:
+            # prices spanning an order of magnitude: a log axis keeps the cheap cluster apart
+            from matplotlib.ticker import LogLocator, NullFormatter
+
+            ax.set_xscale("log")
+            ax.set_xlim(lo / 1.4, hi * 1.6)
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(f"{xlabel} (log scale)", fontsize=8)
+        else:
+            ax.set_xlim(0, hi * 1.25)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.set_ylim(0, max(p[2] for p in pts) * 1.22)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos, f=fmt: f.format(v)))
+        r = 4.0  # marker half-size in pixels, a little more than the drawn dot
+        markers = []
+        for _, x, y in pts:
+            px, py = ax.transData.transform((x, y))
+            markers.append(Bbox.from_extents(px - r, py - r, px + r, py + r))
+        # best-value points by name (equal points share one label), the others by number
+        named: dict[tuple[float, float], list[str]] = {}
+        for i in front:
+            named.setdefault((pts[i][1], pts[i][2]), []).append(_label(pts[i][0], PP_NAME))
+        items = [(" / ".join(v), x, y, 6.5) for (x, y), v in sorted(named.items(), key=lambda kv: kv[0])]
+        items += [(str(n), pts[i][1], pts[i][2], 6.0) for n, i in enumerate(key, start=1)]
+        drawn = {a.get_text() for a in _place_labels(fig, ax, items, markers)}
+        lines = [f"{text}: {fmt.format(x)} {unit}, {y:.0f} tok/s" for text, x, y, _ in items[: len(named)] if text not in drawn]
+        if lines:
+            lines.insert(0, "best value, not labelled for want of room:")
+        if key:
+            lines.append("others (an option as cheap or cheaper is as fast or faster):")
+            for n, i in enumerate(key, start=1):
+                mark = str(n) if str(n) in drawn else f"{n} (not marked: no room)"
+                lines.append(f"{mark}  {_label(pts[i][0])}: {fmt.format(pts[i][1])} {unit}, {pts[i][2]:.0f} tok/s")
+        if lines:
+            # under the x-axis label, a fixed distance in inches
+            from matplotlib.transforms import ScaledTranslation
+
+            under = ax.transAxes + ScaledTranslation(0, -0.42, fig.dpi_scale_trans)
+            ax.text(0.0, 0.0, "\n".join(lines), transform=under, fontsize=6, va="top", ha="left", color="#444444")
+    fig.suptitle(_label(title, 110), fontsize=10, x=0.01, ha="left")
+    fig.text(
+        0.99,
+        1 - 0.2 / height,
+        "named: best value (no other option is as cheap or cheaper and as fast or faster); dotted: their frontier",
+        fontsize=6,
+        ha="right",
+        va="top",
+        color="#444444",
+    )
+    return fig
 
 
 def price_performance_chart(
@@ -181,36 +369,9 @@ def price_performance_chart(
     salt: str,
     title: str,
 ) -> str:
-    """Two panels: tokens/s against USD/hour (rented: label, USD/hour, tokens/s) and against purchase USD (bought)."""
-    _keep_matplotlib_cache_in_ours()
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """Two panels: tokens/s against USD/hour (rented: label, USD/hour, tokens/s) and against purchase USD (bought).
 
-    fig = Figure(figsize=(7.6, 3.3), dpi=100)
-    FigureCanvasAgg(fig)
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    panels = (
-        (fig.add_subplot(1, 2, 1), rent, "rent: USD/hour", PALETTE[1], "{:,.2f}"),
-        (fig.add_subplot(1, 2, 2), buy, "buy: purchase USD", PALETTE[0], "{:,.0f}"),
-    )
-    for ax, pts, xlabel, color, fmt in panels:
-        if pts:
-            ax.scatter([p[1] for p in pts], [p[2] for p in pts], color=color, s=18, zorder=3)
-            for label, x, y in pts:
-                ax.annotate(_label(label, 22), (x, y), fontsize=6, xytext=(3, 2), textcoords="offset points")
-            ax.set_xlim(0, max(p[1] for p in pts) * 1.35)
-            ax.xaxis.set_major_locator(MaxNLocator(4))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos, f=fmt: f.format(v)))
-        else:
-            ax.text(0.5, 0.5, "no priced option", ha="center", va="center", fontsize=8, transform=ax.transAxes)
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.set_ylabel("generation tokens/s (estimated)", fontsize=8)
-        ax.set_ylim(bottom=0)
-        ax.tick_params(labelsize=7)
-        ax.grid(color="#dddddd", linewidth=0.6)
-        ax.set_axisbelow(True)
-        ax.spines["top"].set_visible(False)
-        ax.spines["right"].set_visible(False)
-    fig.suptitle(_label(title, 110), fontsize=10, x=0.01, ha="left")
-    return _to_svg(fig, salt)
+    Readable when points crowd: only the best-value points (the price/performance frontier) carry their
+    names; the others carry a number, keyed under the panel with their price and speed; no label is drawn
+    where it would touch another label or a marker (see _place_labels)."""
+    return _to_svg(price_performance_figure(rent, buy, title=title), salt)
