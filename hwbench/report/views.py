@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 # 12 GB gaming card to a data-centre accelerator (`hwbench recommend --buy` considers every profile).
 REPORT_BUY_GPUS = [
     "Jetson Orin Nano Super",
+    "Arc B580",
+    "M4 10-core",
+    "RX 7800 XT",
+    "RX 9070 XT",
     "RTX 3060 12 GB",
     "RTX 4060 Ti 16 GB",
     "RTX 3090",
