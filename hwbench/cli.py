@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("hwbench.commands.report", "report", "Write a self-contained HTML recommendation report."),
     "recommend": ("hwbench.commands.recommend", "recommend", "Rank cloud instances / GPUs that run a model, by cost."),
     "compare": ("hwbench.commands.compare", "compare", "Compare benchmark results from several machines."),
-    "profiles": ("hwbench.commands.profiles", "profiles", "List, show and validate GPU/model/instance profiles."),
+    "profiles": ("hwbench.commands.profiles", "profiles", "List, show, validate and update GPU/model/instance profiles."),
     "synth": ("hwbench.commands.synth", "synth", "Write the synthetic GGUF bench would use (real shapes, random weights)."),
     "fleet": ("hwbench.commands.fleet", "fleet", "Benchmark many machines over SSH and compare them."),
 }
@@ -67,7 +67,7 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """hwbench: what hardware do I need to run this LLM, how fast will it be, what will it cost?
 
-    Every number says where it came from: measured, estimated, detected or looked up in a profile.
+    Every number says where it came from: measured, probed, estimated, assumed, detected or looked up in a profile.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
