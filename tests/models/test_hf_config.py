@@ -48,8 +48,14 @@ def test_mistral_head_dim_wider_than_width_over_heads() -> None:
 @pytest.mark.parametrize(
     ("cfg", "words"),
     [
-        ({"model_type": "llama4", "architectures": ["Llama4ForConditionalGeneration"]}, ["'llama4'", "Llama4ForConditionalGeneration", "Llama 4"]),
-        ({"model_type": "gpt_oss"}, ["'gpt_oss'", "gpt-oss"]),
+        ({"model_type": "qwen2_moe", "architectures": ["Qwen2MoeForCausalLM"]}, ["'qwen2_moe'", "Qwen2MoeForCausalLM", "Qwen2-MoE"]),
+        ({"model_type": "llama4", "text_config": {"model_type": "llama4_text", "hidden_size": 64, "num_attention_heads": 4,
+          "num_hidden_layers": 2, "intermediate_size": 8, "vocab_size": 100, "num_local_experts": 4, "num_experts_per_tok": 1}},
+         ["'llama4_text'", "intermediate_size_mlp"]),
+        ({"model_type": "gpt_oss", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 8,
+          "vocab_size": 100, "num_local_experts": 4, "num_experts_per_tok": 1}, ["'gpt_oss'", "sliding_window"]),
+        ({"model_type": "gemma3_text", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 8,
+          "vocab_size": 100, "sliding_window": 512, "sliding_window_pattern": 4}, ["sliding_window_pattern 4", "llama.cpp"]),
         ({"model_type": "mamba", "architectures": ["MambaForCausalLM"]}, ["cannot size architecture 'mamba'", "MambaForCausalLM"]),
         ({"architectures": ["X"]}, ["no model_type"]),
         ({"model_type": "qwen3", "hidden_size": 1024, "num_attention_heads": 16, "num_hidden_layers": 28, "vocab_size": 100}, ["intermediate_size"]),
