@@ -127,8 +127,19 @@ def _gemma2(c: _Cfg) -> dict[str, Any]:
     return out
 
 
+# Gemma 3's tokenizer has 262144 tokens in every size (MaxText src/maxtext/configs/models/gemma3-*.yml vocab_size
+# 262_144; litgpt's Gemma-3-* entries; keras-hub's gemma3 text presets count exactly that many embedding rows).
+# llama.cpp's converter cuts token_embd to the tokenizer ("remove OOV rows", Gemma3Model.modify_tensors), so the
+# multimodal configs' 262208 (or a text_config with no vocab_size at all, as gemma-3-4b/12b/27b-it publish it) load
+# as 262144 rows.
+GEMMA3_TOKENIZER_VOCAB = 262144
+
+
 def _gemma3(c: _Cfg) -> dict[str, Any]:
+    if c.d.get("vocab_size") is None:
+        c.d["vocab_size"] = GEMMA3_TOKENIZER_VOCAB
     out = _common(c, tied_default=True)
+    out["vocab"] = min(out["vocab"], GEMMA3_TOKENIZER_VOCAB)
     # llama.cpp fixes Gemma 3's pattern at 5 windowed : 1 global (set_swa_pattern(6)) and the converter
     # writes no period: a config saying otherwise would be loaded with 6 anyway, so it is refused
     period = c.opt("sliding_window_pattern", 6)

@@ -37,6 +37,20 @@ def test_deepseek_v3_config_gives_the_catalog_entry() -> None:
     assert spec.model_dump(exclude={"name", "source", "active_params"}) == known.model_dump(exclude={"name", "source", "active_params"})
 
 
+def test_gemma_3_27b_it_as_published_gives_the_catalog_entry() -> None:
+    # the multimodal config.json's text_config names no vocab_size (transformers' default is 262208); llama.cpp's
+    # GGUF holds the tokenizer's 262144 rows, as the catalog entry (MaxText, litgpt, keras-hub's count) does
+    cfg = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+           "text_config": {"head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504, "model_type": "gemma3_text",
+                           "num_attention_heads": 32, "num_hidden_layers": 62, "num_key_value_heads": 16, "sliding_window": 1024},
+           "vision_config": {"hidden_size": 1152}}
+    known = load_models()["gemma-3-27b"]
+    spec = spec_from_config(cfg, name="google/gemma-3-27b-it", source="t")
+    assert spec.vocab == 262144 and spec.params == known.params and spec.tied_embeddings
+    wider = spec_from_config({**cfg, "text_config": {**cfg["text_config"], "vocab_size": 262208}}, name="g", source="t")
+    assert wider.vocab == 262144
+
+
 def test_mistral_head_dim_wider_than_width_over_heads() -> None:
     # a Mistral-NeMo-style config: head_dim 128 while hidden_size / heads = 160
     cfg = {"model_type": "mistral", "hidden_size": 5120, "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,
