@@ -47,6 +47,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
                     "intermediate_size": 512, "sliding_window": 512, "tie_word_embeddings": True},
     "phi3": {**_BASE, "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "intermediate_size": 512, "sliding_window": 2047,
              "tie_word_embeddings": False},
+    "phi3_tied": {**_BASE, "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "head_dim": 64, "intermediate_size": 512,
+                  "partial_rotary_factor": 0.75, "tie_word_embeddings": True},  # Phi-4-mini's layout: GQA, tied
+    "llama4_scout": {"architectures": ["Llama4ForConditionalGeneration"], "model_type": "llama4",
+                     "text_config": {**_BASE, "model_type": "llama4_text", "head_dim": 64, "intermediate_size": 128,
+                                     "intermediate_size_mlp": 384, "num_local_experts": 4, "num_experts_per_tok": 1,
+                                     "interleave_moe_layer_step": 1}},
     "mistral3": {  # Mistral-Small-3.1's layout: a mistral text_config inside the vision wrapper
         "architectures": ["Mistral3ForConditionalGeneration"], "model_type": "mistral3",
         "text_config": {**_BASE, "model_type": "mistral", "head_dim": 128, "intermediate_size": 512, "sliding_window": None},
@@ -70,7 +76,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 EXPECTED_ARCH = {"llama4": "llama4", "gpt_oss": "gpt-oss", "gemma3": "gemma3", "gemma3_text": "gemma3", "phi3": "phi3",
-                 "mistral3": "llama", "deepseek_v3": "deepseek2", "deepseek_v2_lite": "deepseek2", "kimi_k2": "deepseek2",
+                 "phi3_tied": "phi3", "llama4_scout": "llama4", "mistral3": "llama", "deepseek_v3": "deepseek2", "deepseek_v2_lite": "deepseek2", "kimi_k2": "deepseek2",
                  "qwen3_moe": "qwen3moe"}
 
 
@@ -107,3 +113,19 @@ def test_windowed_architectures_hold_only_the_window() -> None:
         m = spec_from_config(CONFIGS[family], name=family, source="t")
         cells = [mem.kv_cells(m, s, i) for i in range(m.n_layer)]
         assert sum(c < full for c in cells) == windowed, (family, cells)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(CONFIGS))
+def test_llama_cpp_loads_the_config_json_shape(family: str, tmp_path: Path) -> None:
+    # what the config.json mapping builds is a model llama.cpp itself loads and decodes (llama-cpp-python)
+    pytest.importorskip("llama_cpp")
+    from hwbench.bench.isolation import run_child
+    from hwbench.bench.runner_llamacpp import LlamaInstance, LlamaTest, instance_job
+
+    hub = spec_from_config(CONFIGS[family], name=f"org/{family}", source="t")
+    ft = "MXFP4_MOE" if hub.arch == "gpt-oss" else "Q8_0"
+    m = write_synthetic(hub, ft, path=tmp_path / f"{family}.gguf")
+    inst = LlamaInstance(2, 0, 64, 64, "auto", "f16", "f16", (LlamaTest("pp16", 16, 0, 0), LlamaTest("tg4", 0, 4, 0)))
+    out = run_child(instance_job(str(m.path), inst, reps=1), timeout_s=180)
+    assert out.ok, (out.error, out.stderr_tail[-2000:])
