@@ -46,7 +46,7 @@ def test_every_catalog_source_names_a_repo_config() -> None:
 
 
 def test_catalog_size() -> None:
-    assert len(load_models()) >= 55
+    assert len(load_models()) >= 60
 
 
 def test_profiles_list_models_groups_by_family() -> None:
