@@ -19,7 +19,8 @@ from hwbench.models.hf_config import spec_from_config
 
 HERE = Path(__file__).resolve().parent
 ORDER = ["name", "arch", "params", "n_layer", "n_embd", "n_head", "n_head_kv", "head_dim", "head_dim_v", "n_ff", "n_ff_exp",
-         "n_expert", "n_expert_used", "vocab", "tied_embeddings", "qkv_bias", "sliding_window", "swa_period", "context_length", "source"]
+         "n_expert", "n_expert_used", "n_expert_shared", "n_ff_shexp", "n_dense_lead", "q_lora_rank", "kv_lora_rank", "qk_rope_dim",
+         "moe_every", "attn_chunk", "vocab", "tied_embeddings", "qkv_bias", "sliding_window", "swa_period", "context_length", "source"]
 
 
 def entries() -> list[dict]:

@@ -19,12 +19,9 @@ from typing import Any
 from hwbench.errors import BadInput
 from hwbench.schema import ModelSpec
 
-# architectures issue 10 names whose sizing in hwbench's estimator is still being written:
+# architectures whose tensors hwbench's estimator does not list yet:
 # refused with this reason instead of being sized as something they are not
 NOT_YET: dict[str, str] = {
-    "llama4": "Llama 4 (MoE with interleaved chunked attention)",
-    "llama4_text": "Llama 4 (MoE with interleaved chunked attention)",
-    "gpt_oss": "gpt-oss (MXFP4 experts, attention sinks, alternating sliding window)",
     "qwen2_moe": "Qwen2-MoE (shared experts with a gate)",
     "phimoe": "Phi-3.5-MoE",
 }
@@ -130,16 +127,70 @@ def _gemma2(c: _Cfg) -> dict[str, Any]:
     return out
 
 
+# Gemma 3's tokenizer has 262144 tokens in every size (MaxText src/maxtext/configs/models/gemma3-*.yml vocab_size
+# 262_144; litgpt's Gemma-3-* entries; keras-hub's gemma3 text presets count exactly that many embedding rows).
+# llama.cpp's converter cuts token_embd to the tokenizer ("remove OOV rows", Gemma3Model.modify_tensors), so the
+# multimodal configs' 262208 (or a text_config with no vocab_size at all, as gemma-3-4b/12b/27b-it publish it) load
+# as 262144 rows.
+GEMMA3_TOKENIZER_VOCAB = 262144
+
+
 def _gemma3(c: _Cfg) -> dict[str, Any]:
+    if c.d.get("vocab_size") is None:
+        c.d["vocab_size"] = GEMMA3_TOKENIZER_VOCAB
     out = _common(c, tied_default=True)
-    # every `sliding_window_pattern`-th layer is global (6 in Gemma 3's configs)
-    out.update(arch="gemma3", sliding_window=c.need("sliding_window"), swa_period=c.opt("sliding_window_pattern", 6))
+    out["vocab"] = min(out["vocab"], GEMMA3_TOKENIZER_VOCAB)
+    # llama.cpp fixes Gemma 3's pattern at 5 windowed : 1 global (set_swa_pattern(6)) and the converter
+    # writes no period: a config saying otherwise would be loaded with 6 anyway, so it is refused
+    period = c.opt("sliding_window_pattern", 6)
+    if period != 6:
+        raise BadInput(f"{c.label}: gemma3 config.json with sliding_window_pattern {period}: llama.cpp loads Gemma 3 with 6 (5 windowed : 1 global); not sized")
+    out.update(arch="gemma3", sliding_window=c.need("sliding_window"))
     return out
 
 
 def _phi3(c: _Cfg) -> dict[str, Any]:
+    # Phi-3 / Phi-3.5 / Phi-4: llama.cpp's `phi3`; its sliding_window is ignored (full cache on every layer)
     out = _common(c, tied_default=False)
     out.update(arch="phi3")
+    return out
+
+
+def _llama4(c: _Cfg) -> dict[str, Any]:
+    # Llama-4 Scout/Maverick (text_config): the converter writes intermediate_size_mlp as the dense FFN width and
+    # intermediate_size as the expert width; every `interleave_moe_layer_step`-th layer is MoE with one shared
+    # expert. Chunked attention (3 chunked : 1 full, 8192 tokens) is llama.cpp's fixed rule for the architecture.
+    out = _common(c, tied_default=False)
+    out.update(
+        arch="llama4",
+        n_ff=c.need("intermediate_size_mlp"),
+        n_ff_exp=c.need("intermediate_size"),
+        n_expert=c.need("num_local_experts"),
+        n_expert_used=c.need("num_experts_per_tok"),
+        moe_every=c.opt("interleave_moe_layer_step", 1) or 1,  # 1: every layer MoE (Scout), 2: Maverick
+    )
+    return out
+
+
+def _gpt_oss(c: _Cfg) -> dict[str, Any]:
+    # gpt-oss-20b/120b: every layer MoE (experts as wide as intermediate_size), attention sinks, q/k/v/o and expert
+    # biases, windowed and full layers alternating (llama.cpp: set_swa_pattern(2)); the arch implies sinks and biases
+    out = _common(c, tied_default=False)
+    ff = c.need("intermediate_size")
+    out.update(
+        arch="gpt-oss",
+        n_ff_exp=ff,
+        n_expert=c.need("num_local_experts"),
+        n_expert_used=c.need("num_experts_per_tok", "experts_per_token"),
+        sliding_window=c.need("sliding_window"),
+    )
+    return out
+
+
+def _mistral3_text(c: _Cfg) -> dict[str, Any]:
+    # Ministral 3 text backbone (text_config model_type 'ministral3'): llama.cpp's `mistral3`, llama's tensors
+    out = _llama(c)
+    out.update(arch="mistral3")
     return out
 
 
@@ -177,6 +228,11 @@ FAMILIES: dict[str, Callable[[_Cfg], dict[str, Any]]] = {
     "gemma3": _gemma3,
     "gemma3_text": _gemma3,
     "phi3": _phi3,
+    "llama4": _llama4,
+    "llama4_text": _llama4,
+    "gpt_oss": _gpt_oss,
+    "ministral3": _mistral3_text,
+    "mistral3": _llama,  # a Mistral3 wrapper whose text_config names no model_type: Mistral-Small-3.x is converted as llama
     "deepseek_v2": _deepseek,
     "deepseek_v3": _deepseek,
     "kimi_k2": _deepseek,

@@ -32,13 +32,21 @@ def test_catalog_entry_is_its_config_json(entry: dict[str, Any]) -> None:
     assert known.source and known.source.split()[0] == entry["repo"]
 
 
+@pytest.mark.parametrize("entry", [e for e in CONFIGS if "kh_params" in e], ids=lambda e: e["name"])
+def test_tie_taken_from_a_published_parameter_count(entry: dict[str, Any]) -> None:
+    # the shape source gives no tie_word_embeddings: only one of tied/untied may give the published count
+    spec = spec_from_config(entry["config"], name=entry["name"], source="test")
+    flipped = spec_from_config({**entry["config"], "tie_word_embeddings": not spec.tied_embeddings}, name=entry["name"], source="test")
+    assert spec.params == entry["kh_params"] != flipped.params
+
+
 def test_every_catalog_source_names_a_repo_config() -> None:
     for m in load_models().values():
         assert m.source and "/" in m.source.split()[0] and "config.json" in m.source, m.name
 
 
 def test_catalog_size() -> None:
-    assert len(load_models()) >= 35
+    assert len(load_models()) >= 60
 
 
 def test_profiles_list_models_groups_by_family() -> None:

@@ -37,6 +37,20 @@ def test_deepseek_v3_config_gives_the_catalog_entry() -> None:
     assert spec.model_dump(exclude={"name", "source", "active_params"}) == known.model_dump(exclude={"name", "source", "active_params"})
 
 
+def test_gemma_3_27b_it_as_published_gives_the_catalog_entry() -> None:
+    # the multimodal config.json's text_config names no vocab_size (transformers' default is 262208); llama.cpp's
+    # GGUF holds the tokenizer's 262144 rows, as the catalog entry (MaxText, litgpt, keras-hub's count) does
+    cfg = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+           "text_config": {"head_dim": 128, "hidden_size": 5376, "intermediate_size": 21504, "model_type": "gemma3_text",
+                           "num_attention_heads": 32, "num_hidden_layers": 62, "num_key_value_heads": 16, "sliding_window": 1024},
+           "vision_config": {"hidden_size": 1152}}
+    known = load_models()["gemma-3-27b"]
+    spec = spec_from_config(cfg, name="google/gemma-3-27b-it", source="t")
+    assert spec.vocab == 262144 and spec.params == known.params and spec.tied_embeddings
+    wider = spec_from_config({**cfg, "text_config": {**cfg["text_config"], "vocab_size": 262208}}, name="g", source="t")
+    assert wider.vocab == 262144
+
+
 def test_mistral_head_dim_wider_than_width_over_heads() -> None:
     # a Mistral-NeMo-style config: head_dim 128 while hidden_size / heads = 160
     cfg = {"model_type": "mistral", "hidden_size": 5120, "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,
@@ -48,8 +62,14 @@ def test_mistral_head_dim_wider_than_width_over_heads() -> None:
 @pytest.mark.parametrize(
     ("cfg", "words"),
     [
-        ({"model_type": "llama4", "architectures": ["Llama4ForConditionalGeneration"]}, ["'llama4'", "Llama4ForConditionalGeneration", "Llama 4"]),
-        ({"model_type": "gpt_oss"}, ["'gpt_oss'", "gpt-oss"]),
+        ({"model_type": "qwen2_moe", "architectures": ["Qwen2MoeForCausalLM"]}, ["'qwen2_moe'", "Qwen2MoeForCausalLM", "Qwen2-MoE"]),
+        ({"model_type": "llama4", "text_config": {"model_type": "llama4_text", "hidden_size": 64, "num_attention_heads": 4,
+          "num_hidden_layers": 2, "intermediate_size": 8, "vocab_size": 100, "num_local_experts": 4, "num_experts_per_tok": 1}},
+         ["'llama4_text'", "intermediate_size_mlp"]),
+        ({"model_type": "gpt_oss", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 8,
+          "vocab_size": 100, "num_local_experts": 4, "num_experts_per_tok": 1}, ["'gpt_oss'", "sliding_window"]),
+        ({"model_type": "gemma3_text", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 8,
+          "vocab_size": 100, "sliding_window": 512, "sliding_window_pattern": 4}, ["sliding_window_pattern 4", "llama.cpp"]),
         ({"model_type": "mamba", "architectures": ["MambaForCausalLM"]}, ["cannot size architecture 'mamba'", "MambaForCausalLM"]),
         ({"architectures": ["X"]}, ["no model_type"]),
         ({"model_type": "qwen3", "hidden_size": 1024, "num_attention_heads": 16, "num_hidden_layers": 28, "vocab_size": 100}, ["intermediate_size"]),
