@@ -181,7 +181,8 @@ class Browser:
         if url is None:
             self.close()
             raise RuntimeError("Chromium did not start (no DevTools endpoint)")
-        self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
+        # 120 s: a full-page screenshot of the (long) report takes tens of seconds on a loaded 2-core machine
+        self.ws = websocket.create_connection(url, timeout=120, suppress_origin=True)
         self._id = 0
         self.events: list[dict] = []
 
