@@ -181,14 +181,18 @@ class Browser:
         if url is None:
             self.close()
             raise RuntimeError("Chromium did not start (no DevTools endpoint)")
-        # 120 s: a full-page screenshot of the (long) report takes tens of seconds on a loaded 2-core machine
-        self.ws = websocket.create_connection(url, timeout=120, suppress_origin=True)
+        self.ws = websocket.create_connection(url, timeout=self.REPLY_TIMEOUT_S, suppress_origin=True)
         self._id = 0
         self.events: list[dict] = []
+
+    # a full-page screenshot of the (long) report takes seconds, tens of them on a loaded 2-core machine
+    REPLY_TIMEOUT_S = 120.0
 
     def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
         import json
 
+        # wait_for/drain shorten the socket timeout to their own deadlines: restore it for a reply
+        self.ws.settimeout(self.REPLY_TIMEOUT_S)
         self._id += 1
         msg: dict = {"id": self._id, "method": method, "params": params or {}}
         if session:
