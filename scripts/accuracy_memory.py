@@ -533,11 +533,12 @@ synthetic files of every architecture listed: llama, llama4, mistral3, qwen2, qw
 gemma3, phi3, deepseek2 (MLA) and gpt-oss. Weights and KV cache are within 0.5% in every case (llama.cpp
 logs MiB with two decimals): the windowed layers of gemma2/gemma3/gpt-oss, Llama 4's chunked layers,
 DeepSeek's latent cache and Phi-3's ignored window all match. The compute buffer is the allocator's peak:
-a replay of ggml-alloc for the dense llama/qwen2/qwen3/mistral3/phi3/gemma3 graphs, a per-phase sum
-elsewhere (MLA: the absorbed-query build; MoE: routed + shared experts). Known misses, kept rather than
-tuned away: DeepSeek-V2-Lite widths (16 heads) at some contexts (-16% at most, where the allocator's
-placement of the KQ scores and the flash-attention output is not modelled; the 64-head Kimi-K2 layout
-is within target)."""
+a replay of ggml-alloc over llama.cpp's node order for the dense llama/qwen2/qwen3/mistral3/phi3/gemma3
+graphs and for deepseek2's MLA + MoE graph, a per-phase sum elsewhere (MoE: routed + shared experts).
+The deepseek2 replay follows the node list GGML_SCHED_DEBUG=2 prints; the per-phase sum it replaced
+missed the DeepSeek-V2-Lite widths by up to -16% (the logits land above what the last MoE layer left
+alive). Not measured: a deepseek2 file without a q-LoRA (V2, V2-Lite), which llama.cpp loads only with
+all 26 or 27 layers, too large for this run; its replay differs only in one query projection."""
 
 
 def markdown(cases: list[Case], cmd: str) -> str:

@@ -246,7 +246,8 @@ def compute_bytes(
 
     For dense llama/qwen2 graphs on a backend with both layers and output, the result is at least the
     replay of ggml-alloc over the real node order (``_replay_dense_graph``): it finds where the logits
-    land, which the per-phase sums cannot (placement, not live bytes).
+    land, which the per-phase sums cannot (placement, not live bytes). DeepSeek-2 MLA graphs on such a
+    backend take their replay (``_replay_mla_graph``) alone.
     """
     f32 = 4
     n_ub = max(1, min(s.ubatch, s.batch, max(1, s.context)))
@@ -297,6 +298,10 @@ def compute_bytes(
             # phi3's replay matches llama.cpp's logged size in every measured case, where the per-phase
             # sums over-count (they were fitted on llama/qwen2 graphs): take the replay alone there
             peak = replay if m.arch in _REPLAY_ALONE else max(peak, replay)
+        elif with_layers and m.arch == "deepseek2" and m.kv_lora_rank:
+            # MLA + MoE: the replay follows llama.cpp's node order and matches its logged size in every
+            # measured case (docs/accuracy.md), where the per-phase sums miss where the logits land
+            peak = _replay_mla_graph(m, s, T, max(kv_cells_by_kind(m, s, n_kv)))
     return int(peak)
 
 
@@ -339,12 +344,14 @@ def _mla_attention_bytes(m: ModelSpec, s: EstimateSettings, T: int, n_kv: int) -
 # f32 [n_embd, T] embedding input llama.cpp always creates next to the token ids (llama-graph.cpp,
 # build_inp_embd: both inputs exist so the graph topology does not depend on the batch).
 
-# Only the graphs the replay follows node for node (qwen2 adds biases in place: same placement). Others
-# (Gemma's extra norms and SWA masks, MoE routing, MLA) keep the per-phase model above.
+# Only the graphs the replay follows node for node (qwen2 adds biases in place: same placement); the
+# MLA + MoE graph of deepseek2 has its own node list (_replay_mla_graph). Others (Gemma 2's extra norms
+# and SWA masks, other MoE routings) keep the per-phase model above.
 _REPLAYED_ARCHS = frozenset({"llama", "qwen2", "qwen3", "mistral3", "phi3", "gemma3"})
 _REPLAY_ALONE = frozenset({"phi3"})
 _ALIGN = 32  # CPU buffer alignment (ggml-backend, TENSOR_ALIGNMENT)
-_INPLACE = frozenset({"add", "mul", "rms_norm", "rope", "soft_max", "scale"})
+# ops ggml-alloc may run in place (ggml-alloc.c, ggml_op_can_inplace; sigmoid is a GGML_OP_UNARY)
+_INPLACE = frozenset({"add", "mul", "rms_norm", "rope", "soft_max", "scale", "sigmoid"})
 
 
 @dataclass(eq=False)
@@ -535,6 +542,125 @@ def _replay_dense_graph(m: ModelSpec, s: EstimateSettings, T: int, cells: list[i
             down = n(u, "mul", n(u, "rms_norm", down), ext)
         # phi3.cpp adds (residual, ffn_out): the in-place add then reuses the residual's memory
         inp = n(u, "add", ffn_inp, down) if fused else n(u, "add", down, ffn_inp)
+    x = n(u, "mul", n(u, "rms_norm", inp), ext, output=True)
+    n(m.vocab * T * f32, "mul_mat", ext, x, output=True)
+    return _replay(inputs, nodes)
+
+
+def _mla_replay_layers(m: ModelSpec) -> list[bool]:
+    """Which layers the MLA replay follows (True: MoE FFN): up to two of the dense lead, then up to two MoE.
+
+    The last one is the model's last layer (MoE unless every layer is dense); the free list a layer
+    leaves behind repeats from one layer of the same kind to the next.
+    """
+    dense = min(m.n_dense_lead, m.n_layer)
+    n_moe = m.n_layer - dense if m.is_moe else 0
+    n_dense = m.n_layer - n_moe
+    return [False] * min(n_dense, 2) + [True] * min(n_moe, 2)
+
+
+def _replay_mla_graph(m: ModelSpec, s: EstimateSettings, T: int, n_kv: int) -> int:
+    """Compute buffer of a DeepSeek-2-style MLA graph (absorbed K/V projections, K-only latent cache,
+    dense lead layers then MoE with shared experts) by replaying ggml-alloc (``_replay``).
+
+    Node order as llama.cpp builds it (src/models/deepseek2.cpp with is_mla; build_attn with the
+    K-only cache input and the wv_b projection, build_moe_ffn and build_ffn in src/llama-graph.cpp),
+    in the depth-first order ggml_build_forward_expand gives, checked against the node list
+    GGML_SCHED_DEBUG=2 prints for the installed llama.cpp:
+    attention norm; q_a, its norm, q_b (or one wq without a q-LoRA); q_nope absorbed by wk_b into the
+    latent space [kv_lora, T, n_head]; RoPE of the q_pe view (its own tensor); Qcur = concat; the
+    compressed KV row, the norm of its latent view and RoPE of its k_pe view, Kcur = concat, stored
+    into the cache. Without flash attention: V is the cache's latent part made contiguous
+    [n_kv, kv_lora], KQ [n_kv, T, n_head] f32 with soft_max in place, KQV [kv_lora, T, n_head], then
+    wv_b [v_head, T, n_head] and a contiguous copy; with it: flash_attn_ext's [kv_lora, n_head, T] f32
+    output, wv_b and a contiguous copy. Output projection, residual; then the FFN: dense (gate, up,
+    SwiGLU, down) or MoE (router logits, sigmoid, biased probs, argsort, top-k weights normalised;
+    gate/up [n_ff_exp, n_used, T] via mul_mat_id, SwiGLU, down [n_embd, n_used, T] weighted in place,
+    the n_used expert slices summed, then the shared experts as a dense FFN), residual; output norm,
+    logits. The router's small [n_expert, T] tensors follow the V3 gating (sigmoid, bias, norm).
+    """
+    f32 = 4
+    E, H = m.n_embd, m.n_head
+    lora, rope = m.kv_lora_rank or 0, m.qk_rope_dim or 0
+    hd, hdv = m.k_head_dim, m.v_head_dim
+    u = E * T * f32
+    fa = s.flash_attn
+    ext = _Node(0, external=True)
+
+    def n(size: int, op: str, *srcs: _Node, output: bool = False) -> _Node:
+        node = _Node(size, op, list(srcs), output=output)
+        nodes.append(node)
+        return node
+
+    def view(of: _Node) -> _Node:
+        node = _Node(0, "view", [of], view_of=of.view_of or of)
+        nodes.append(node)
+        return node
+
+    tokens, pos, out_ids, k_idxs = _Node(T * 4), _Node(T * 4), _Node(T * 4), _Node(T * 8)
+    mask = _Node(n_kv * T * (2 if fa else f32))
+    inputs = [tokens, _Node(u), pos, k_idxs, mask, out_ids]
+    nodes: list[_Node] = []
+    inp = n(u, "get_rows", ext, tokens)
+    kinds = _mla_replay_layers(m)
+    ffe = m.n_ff_exp or m.n_ff
+    n_used, n_exp = m.n_expert_used, m.n_expert
+    shexp = (m.n_ff_shexp or ffe) * n_shared_experts(m)
+    for il, moe in enumerate(kinds):
+        x = n(u, "mul", n(u, "rms_norm", inp), ext)
+        if m.q_lora_rank:
+            qa = n(u // E * m.q_lora_rank, "mul", n(u // E * m.q_lora_rank, "rms_norm", n(u // E * m.q_lora_rank, "mul_mat", ext, x)), ext)
+            qb = n(H * hd * T * f32, "mul_mat", ext, qa)
+        else:
+            qb = n(H * hd * T * f32, "mul_mat", ext, x)
+        absorbed = n(H * lora * T * f32, "mul_mat", ext, view(view(qb)))
+        qcur = n(H * (lora + rope) * T * f32, "concat", view(absorbed), n(H * rope * T * f32, "rope", view(qb), pos))
+        kvpe = n((lora + rope) * T * f32, "mul_mat", ext, x)
+        kvn = n(lora * T * f32, "mul", n(lora * T * f32, "rms_norm", view(kvpe)), ext)
+        vcur = view(kvn)
+        kcur = n((lora + rope) * T * f32, "concat", vcur, n(rope * T * f32, "rope", view(kvpe), pos))
+        n(0, "set_rows", view(kcur), k_idxs, ext).external = True
+        if fa:
+            att = n(H * lora * T * f32, "flash_attn_ext", view(qcur), ext, ext, mask)
+            mla = n(H * hdv * T * f32, "mul_mat", ext, view(att))
+            out = view(n(H * hdv * T * f32, "cont", view(mla)))
+        else:
+            v_cont = n(lora * _row_bytes(kv_type_name(s.kv_type), n_kv), "cont", ext)
+            kq = n(n_kv * T * H * f32, "mul_mat", ext, view(qcur))
+            kqv = n(H * lora * T * f32, "mul_mat", v_cont, n(kq.size, "soft_max", kq, mask))
+            out = n(H * hdv * T * f32, "cont", view(n(H * hdv * T * f32, "mul_mat", ext, kqv)))
+        cur, res = n(u, "mul_mat", ext, out), inp
+        if il == len(kinds) - 1:
+            cur, res = n(u, "get_rows", cur, out_ids), n(u, "get_rows", inp, out_ids)
+        ffn_inp = n(u, "add", cur, res)
+        h = n(u, "mul", n(u, "rms_norm", ffn_inp), ext)
+        if moe:
+            r = n_exp * T * f32
+            probs = n(r, "sigmoid", n(r, "mul_mat", ext, h))
+            probs3 = view(probs)
+            topk = view(n(r, "argsort", n(r, "add", probs, ext)))
+            w = n(n_used * T * f32, "get_rows", probs3, topk)
+            wsum = n(T * f32, "clamp", n(T * f32, "sum_rows", view(w)))
+            wn = view(n(n_used * T * f32, "div", view(w), wsum))
+            h3 = view(h)
+            g = n(ffe * n_used * T * f32, "mul_mat_id", ext, h3, topk)
+            up = n(ffe * n_used * T * f32, "mul_mat_id", ext, h3, topk)
+            sw = n(ffe * n_used * T * f32, "swiglu", g, up)
+            weighted = n(E * n_used * T * f32, "mul", n(E * n_used * T * f32, "mul_mat_id", ext, sw, topk), wn)
+            slices = [view(weighted) for _ in range(n_used)]
+            acc = n(u, "add", slices[0], slices[1]) if n_used > 1 else n(u, "cont", slices[0])
+            for sl in slices[2:]:
+                acc = n(u, "add", acc, sl)
+            ffn_out = acc
+            if shexp:
+                sg = n(shexp * T * f32, "mul_mat", ext, h)
+                su = n(shexp * T * f32, "mul_mat", ext, h)
+                ffn_out = n(u, "add", acc, n(u, "mul_mat", ext, n(shexp * T * f32, "swiglu", sg, su)))
+        else:
+            fd = m.n_ff * T * f32
+            gate = n(fd, "mul_mat", ext, h)
+            ffn_out = n(u, "mul_mat", ext, n(fd, "swiglu", gate, n(fd, "mul_mat", ext, h)))
+        inp = n(u, "add", ffn_out, ffn_inp)
     x = n(u, "mul", n(u, "rms_norm", inp), ext, output=True)
     n(m.vocab * T * f32, "mul_mat", ext, x, output=True)
     return _replay(inputs, nodes)

@@ -315,6 +315,48 @@ def test_mla_compute_buffer_anchors(ctx: int, fa: bool, measured_mib: float) -> 
 
 
 @pytest.mark.parametrize(
+    ("ctx", "fa", "ub", "measured_mib"),
+    [
+        (512, True, 512, 80.63),
+        (512, False, 512, 103.51),
+        (4096, True, 512, 102.6),
+        (4096, False, 256, 97.05),
+        (16384, False, 256, 315.5),
+        (32768, True, 512, 112.13),
+        (32768, False, 256, 603.5),
+    ],
+)
+def test_mla_moe_compute_buffer_follows_the_allocator_replay(ctx: int, fa: bool, ub: int, measured_mib: float) -> None:
+    # DeepSeek-V2-Lite widths (16 heads of 192/128, latent 512 + 64 rope) with a q-LoRA, 1 dense + 2 MoE
+    # layers: llama.cpp's logged `CPU compute buffer size` for the synthetic file (scripts/accuracy_memory.py).
+    # The logits land above what the last MoE layer left alive (its [n_embd, n_used, T] expert outputs,
+    # the absorbed query or the flash-attention output), which per-phase sums missed by up to 16%
+    m = ModelSpec(
+        name="v2lite",
+        arch="deepseek2",
+        params=1,
+        n_layer=3,
+        n_embd=2048,
+        n_head=16,
+        n_head_kv=16,
+        head_dim=192,
+        head_dim_v=128,
+        qk_rope_dim=64,
+        kv_lora_rank=512,
+        q_lora_rank=1536,
+        n_ff=10944,
+        n_ff_exp=1408,
+        n_expert=16,
+        n_expert_used=6,
+        n_expert_shared=2,
+        n_dense_lead=1,
+        vocab=32000,
+    )
+    got = mem.compute_bytes(m, S(ctx, fa=fa, ub=ub)) / MiB
+    assert abs(got - measured_mib) <= 0.1, (got, measured_mib)
+
+
+@pytest.mark.parametrize(
     ("ctx", "fa", "measured_mib"),
     [(512, True, 236.5), (512, False, 242.0), (4096, True, 240.0), (4096, False, 363.0), (16384, True, 216.0), (16384, False, 1347.0)],
 )
