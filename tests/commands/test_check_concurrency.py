@@ -76,3 +76,18 @@ def test_bad_concurrency_one_line_exit_2(extra: list[str], needle: str) -> None:
     lines = [x for x in err.splitlines() if x.strip()]
     assert len(lines) == 1 and needle in lines[0], err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["report", "--concurrency", "0", "-o", "x.html"], "--concurrency 0 must be at least 1"),
+        (["report", "--concurrency", "abc", "-o", "x.html"], "or auto"),
+        (["report", "--concurrency", "auto", "--target-tokens-per-s", "0", "-o", "x.html"], "needs a per-user speed target"),
+    ],
+)
+def test_report_bad_concurrency_one_line_exit_2(args: list[str], needle: str) -> None:
+    code, out, err = run(args)
+    assert code == 2, (out, err)
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and needle in lines[0], err
