@@ -186,3 +186,22 @@ def test_bad_concurrency_is_refused() -> None:
     for n in (0, -1, MAX_SEQ + 1):
         with pytest.raises(BadInput):
             estimate_fit(m, q, S(4096, n), hw(), follow_ups=False)
+
+
+def test_memory_to_compute_transition_is_a_smooth_maximum_not_a_sum() -> None:
+    # one CUDA device, no KV, no dispatch floor: the step time is the weight term alone
+    sh = spd.DeviceShare(
+        "NVIDIA GeForce RTX 3090", "cuda", 936.0, 35.58, 0, int(4e9), 0, 2 * 7e9, 0.0, True, {"Q4_K": 7e9}, {}
+    )
+    c = spd.backend_constants("cuda")
+    bw = spd.effective_bandwidth_gbps(sh.name, "cuda", 936.0, 35.58)
+    w1 = sh.weight_bytes_read / (c.bw_efficiency * bw * 1e9)
+    t_f = sh.flops_per_token / ((c.flops_efficiency_quant or c.flops_efficiency) * spd.matrix_tflops(sh.name, "cuda", 35.58) * 1e12)
+    assert spd.step_time_s([sh], 0, 1)[0] == pytest.approx(w1, rel=1e-12)
+    n_half = max(2, round(0.5 * w1 / t_f))  # compute half the memory time: hidden under the weight reads
+    t_half = spd.step_time_s([sh], 0, n_half)[0]
+    assert t_half < w1 * 1.1  # a straight sum would be w1 + (n - 1) t_f ~ 1.5 w1
+    assert t_half < w1 + (n_half - 1) * t_f * 0.5
+    n_big = round(8 * w1 / t_f)  # compute 8x the memory time: compute-bound, ~ n t_f
+    t_big, bound = spd.step_time_s([sh], 0, n_big)
+    assert bound == "compute" and t_big == pytest.approx(n_big * t_f, rel=0.01)
