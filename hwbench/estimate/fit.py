@@ -534,7 +534,7 @@ def concurrency_estimate(
         basis=(
             f"{n} sequences of {settings.context} tokens decoded together, {unified}: weights read once per step, "
             "each sequence's KV cache read per step, matmul work x sequences; memory-bound -> compute-bound by a smooth "
-            f"maximum (p = {spd.BATCH_P:g}, assumed, not fitted on batched measurements)"
+            f"maximum (p = {spd.batch_p():g}, assumed: hwbench/assumptions.py batch_decode_p; not fitted on batched measurements)"
         ),
     )
 

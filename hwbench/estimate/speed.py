@@ -355,9 +355,14 @@ def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mappin
 #
 # t_w(1) is the single-stream weight time of generation_time_s (memory, or ALU where that binds), so N = 1 gives exactly
 # the fitted batch-1 result; t_f uses the prompt-processing matmul efficiencies of the backend (MMQ / GEMM kernels),
-# p = BATCH_P. The p-norm shape and the reuse of the prompt efficiencies are ASSUMED (not fitted on batched
-# measurements: none were made on an idle machine, see docs/accuracy.md); aggregate tokens/s = N / t_step, per user 1 / t_step.
-BATCH_P = 3.0  # as the other memory/compute p-norms here (overlap_p, decode_alu_p)
+# p = batch_p() (hwbench/assumptions.py, batch_decode_p). The p-norm shape and the reuse of the prompt efficiencies are
+# ASSUMED (not fitted on batched measurements: none were made on an idle machine, see docs/accuracy.md); aggregate
+# tokens/s = N / t_step, per user 1 / t_step.
+
+
+def batch_p() -> float:
+    """The p of the memory -> compute transition of batched decoding (assumed: assumptions.batch_decode_p)."""
+    return A.value("batch_decode_p")
 
 
 def _matmul_time_per_token_s(sh: DeviceShare, c: BackendConstants) -> float:
@@ -390,6 +395,7 @@ def step_time_s(
         return generation_time_s(shares, depth, backends=backends), "memory"
     t = 0.0
     mem_part = comp_part = 0.0
+    p = batch_p()
     for sh in shares:
         if sh.layers == 0 and sh.weight_bytes_read == 0:
             continue
@@ -405,7 +411,7 @@ def step_time_s(
         elif not c.decode_alu_p and c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
             w1 = max(w1, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
         t_f = _matmul_time_per_token_s(sh, c)
-        wn = max(w1, (w1**BATCH_P + (n_seq * t_f) ** BATCH_P - t_f**BATCH_P) ** (1.0 / BATCH_P)) if t_f > 0 else w1
+        wn = max(w1, (w1**p + (n_seq * t_f) ** p - t_f**p) ** (1.0 / p)) if t_f > 0 else w1
         mem_part += w1
         comp_part += n_seq * t_f
         floor = sh.layers * c.layer_overhead_s
