@@ -301,6 +301,10 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         elif t.name == ("output.weight" if has_output else "token_embd.weight"):
             out_types[t.type_name] = out_types.get(t.type_name, 0.0) + t.n_elements
 
+    def experts_of(first: int, last: int) -> int:
+        """Bytes of all routed experts in layers first..last-1 (0 for a dense model)."""
+        return int(sum(ctx.layout.expert_bytes_per_layer[first:last])) if m.is_moe else 0
+
     def types_of(first: int, last: int) -> dict[str, float]:
         acc: dict[str, float] = {}
         for d in types_layer[first:last]:
@@ -329,6 +333,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
             spd.DeviceShare(
                 g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized,
                 types_of(layer, layer + k), (out_types if has_out else {}),
+                expert_bytes=experts_of(layer, layer + k), expert_share=moe_frac,
             )
         )
         layer += k
@@ -338,6 +343,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     cpu_share = spd.DeviceShare(
         "CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl,
         cpu_layers * attn_flops_layer, quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
+        expert_bytes=experts_of(0, cpu_layers), expert_share=moe_frac,
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
     assumed += [[]] * (len(gen_shares) - len(shares))

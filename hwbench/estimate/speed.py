@@ -292,6 +292,10 @@ class DeviceShare:
     # the same for the output (logits) matrix, which decode computes every token and prompt
     # processing only for the last token
     output_types: dict[str, float] = field(default_factory=dict)
+    # MoE: bytes of ALL routed experts on this device, and the share one token uses (n_expert_used / n_expert).
+    # A batch of N tokens touches more distinct experts than one: step_time_s reads 1 - (1 - share)^N of them.
+    expert_bytes: int = 0
+    expert_share: float = 1.0
 
 
 def _pnorm(a: float, b: float, p: float) -> float:
@@ -346,7 +350,8 @@ def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mappin
 
 
 # Batched decoding (issue 13: llama.cpp -np N, llama-batched-bench). One decode step advances all N sequences by one
-# token: the weights are streamed once for the step, each sequence reads its own KV cache, the dispatch floor is paid
+# token: the weights are streamed once for the step (MoE: the experts the N tokens are routed to, 1 - (1 - k/E)^N of
+# them if routing is independent, an assumption), each sequence reads its own KV cache, the dispatch floor is paid
 # once, and the matmuls do N rows of work instead of one. The weight term therefore moves smoothly from memory-bound
 # (N small: the time of one token) to compute-bound (N large: N x the matmul time of one token):
 #
@@ -410,6 +415,10 @@ def step_time_s(
             w1 = max(w1, alu / (sh.tflops * 1e12))
         elif not c.decode_alu_p and c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
             w1 = max(w1, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
+        if sh.expert_bytes and 0 < sh.expert_share < 1 and sh.weight_bytes_read > 0:
+            # MoE: N tokens routed independently touch 1 - (1 - k/E)^N of the experts, each read once per step
+            touched = 1.0 - (1.0 - sh.expert_share) ** n_seq
+            w1 *= (sh.weight_bytes_read + sh.expert_bytes * (touched - sh.expert_share)) / sh.weight_bytes_read
         t_f = _matmul_time_per_token_s(sh, c)
         wn = max(w1, (w1**p + (n_seq * t_f) ** p - t_f**p) ** (1.0 / p)) if t_f > 0 else w1
         mem_part += w1

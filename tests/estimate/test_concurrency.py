@@ -205,3 +205,23 @@ def test_memory_to_compute_transition_is_a_smooth_maximum_not_a_sum() -> None:
     n_big = round(8 * w1 / t_f)  # compute 8x the memory time: compute-bound, ~ n t_f
     t_big, bound = spd.step_time_s([sh], 0, n_big)
     assert bound == "compute" and t_big == pytest.approx(n_big * t_f, rel=0.01)
+
+
+def test_moe_batches_read_more_experts() -> None:
+    # 64 experts, 4 used per token: one token reads 1/16 of the expert bytes, 8 tokens ~ 1 - (15/16)^8 = 40% of them
+    base = dict(name="NVIDIA H100 SXM5 80 GB", backend="cuda", bandwidth_gbps=3350.0, tflops=267.6, layers=0,
+                weight_bytes_read=int(2e9), kv_bytes_per_ctx_token=0, flops_per_token=2 * 3e9)
+    dense = spd.DeviceShare(**base)  # type: ignore[arg-type]
+    moe = spd.DeviceShare(**base, expert_bytes=int(24e9), expert_share=4 / 64)  # type: ignore[arg-type]
+    assert spd.step_time_s([moe], 0, 1) == spd.step_time_s([dense], 0, 1)  # one token: the active experts only
+    t_dense, t_moe = spd.step_time_s([dense], 0, 8)[0], spd.step_time_s([moe], 0, 8)[0]
+    touched = 1 - (1 - 4 / 64) ** 8
+    want = (2e9 + 24e9 * (touched - 4 / 64)) / 2e9
+    assert t_moe / t_dense == pytest.approx(want, rel=0.05)
+
+
+def test_moe_model_through_the_estimator_is_unchanged_at_one_sequence() -> None:
+    m, q, h = get_model("qwen3-30b-a3b"), parse_quant("Q4_K_M"), hw("H100 SXM5 80 GB")
+    si = speed_inputs(m, q, S(4096), h)
+    assert si is not None and any(sh.expert_bytes for sh in si.generation)
+    assert si.step_time_s(1) == si.generation_time_s()
