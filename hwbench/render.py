@@ -90,7 +90,8 @@ def render_fit(est: FitEstimate) -> None:
         out.print(f"Best quant that runs here at all: [bold]{est.best_quant_any or 'none'}[/bold]")
     if est.max_context:
         parts = [f"{k}: {v if v is not None else 'does not fit'}" for k, v in est.max_context.items()]
-        out.print("Longest context that fits (" + m.quant + "): " + ", ".join(parts))
+        per = f", per sequence with {s.concurrency} sequences" if s.concurrency > 1 else ""
+        out.print("Longest context that fits (" + m.quant + per + "): " + ", ".join(parts))
     if est.gpus_needed:
         parts = [f"{n if n else '>64'} x {escape(name)}" for name, n in est.gpus_needed.items()]
         out.print("GPUs needed to hold it fully: " + "; ".join(parts))
