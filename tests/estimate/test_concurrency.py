@@ -225,3 +225,13 @@ def test_moe_model_through_the_estimator_is_unchanged_at_one_sequence() -> None:
     si = speed_inputs(m, q, S(4096), h)
     assert si is not None and any(sh.expert_bytes for sh in si.generation)
     assert si.step_time_s(1) == si.generation_time_s()
+
+
+def test_estimate_fit_compute_buffers_per_stream_and_unified() -> None:
+    m, q, h = get_model("llama-3-8b"), parse_quant("Q4_K_M"), hw("H100 SXM5 80 GB")
+    one = estimate_fit(m, q, EstimateSettings(context=4096, flash_attn=False), h, follow_ups=False)
+    four = estimate_fit(m, q, EstimateSettings(context=4096, flash_attn=False, concurrency=4), h, follow_ups=False)
+    uni = estimate_fit(m, q, EstimateSettings(context=4096, flash_attn=False, concurrency=4, kv_unified=True), h, follow_ups=False)
+    assert four.memory.compute_bytes == one.memory.compute_bytes  # each stream's attention sees its own 4096 cells
+    assert uni.memory.compute_bytes > one.memory.compute_bytes  # one buffer: the scores span all 16384 cells
+    assert four.memory.kv_cache_bytes == uni.memory.kv_cache_bytes == 4 * one.memory.kv_cache_bytes
