@@ -323,6 +323,16 @@ _TABLE: tuple[Assumption, ...] = (
         "hwbench estimate (optimized BLAS sgemm typically runs at 75-90% of peak at these sizes); not yet measured on an "
         "idle machine: scripts/accuracy_first_run.py measures the first-run estimate against `bench`",
     ),
+    Assumption(
+        "batch_decode_p",
+        3.0,
+        "p-norm exponent",
+        "how sharply batched decoding (--concurrency N) turns from memory-bound (weights read once per step) to "
+        "compute-bound (N x the matmul time of one token): the weight term is (t_mem^p + (N t_f)^p - t_f^p)^(1/p) "
+        "(hwbench/estimate/speed.py, step_time_s); larger p = a sharper corner",
+        "hwbench judgement: the same p as the fitted memory/dispatch and memory/ALU overlaps in speed.py (3); not fitted "
+        "on batched measurements (none made on an idle machine yet, docs/accuracy.md)",
+    ),
 )
 
 ASSUMPTIONS: dict[str, Assumption] = {a.key: a for a in _TABLE}

@@ -7,6 +7,12 @@ import math
 USD_PER_MTOK_TEXT = "USD per million tokens = USD/hour / (tokens/s x 3600) x 1,000,000"
 
 
+USD_PER_MTOK_SERVING_TEXT = (
+    "serving N users at once (--concurrency): USD per million tokens = USD/hour / (aggregate generation tokens/s of all N "
+    "sequences x 3600) x 1,000,000; each user gets the per-user tokens/s"
+)
+
+
 def usd_per_million_tokens(usd_per_hour: float | None, tokens_per_s: float | None) -> float | None:
     """USD per 10^6 tokens at a sustained rate; None when the price or the rate is unknown or zero."""
     if not usd_per_hour or not tokens_per_s or tokens_per_s <= 0:

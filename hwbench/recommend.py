@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from hwbench import assumptions as A
 from hwbench import cost
@@ -116,6 +116,18 @@ class Candidate(BaseModel):
     source: str | None = None
     assumptions: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # --- with --concurrency (issue 13; left out of the JSON otherwise): N sequences served at once, estimated
+    concurrency: int | None = None  # the N the row was estimated at (--concurrency auto: this row's best)
+    aggregate_tokens_per_s: float | None = None  # all N sequences together; USD/M tok is computed from it
+    per_user_tokens_per_s: float | None = None  # what each user gets; the target is checked against it
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_concurrency(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        d = handler(self)
+        if d.get("concurrency", 0) is None:
+            for k in ("concurrency", "aggregate_tokens_per_s", "per_user_tokens_per_s"):
+                d.pop(k, None)
+        return d  # type: ignore[no-any-return]
 
     @property
     def name(self) -> str:
@@ -145,6 +157,16 @@ class Recommendation(BaseModel):
     ownership: dict[str, Any] | None = None  # the figures the buy rows' costs used (host allowance, USD/kWh, hours/day, years, date)
     formulas: list[str] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
+    concurrency: int | str | None = None  # --concurrency N or "auto" (left out of the JSON when not given)
+    ranked_by: str | None = None  # what the order means when --concurrency is given
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_concurrency(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        d = handler(self)
+        if d.get("concurrency", 0) is None:
+            d.pop("concurrency", None)
+            d.pop("ranked_by", None)
+        return d  # type: ignore[no-any-return]
 
 
 # ----------------------------------------------------------------------------- instance -> hardware
@@ -255,8 +277,11 @@ def _hw_key(t: HardwareTarget) -> tuple:  # type: ignore[type-arg]
 class _Estimator:
     """estimate_fit without follow-ups, memoised per distinct hardware (hundreds of instances share a few)."""
 
-    def __init__(self, resolved: ResolvedModel, settings: EstimateSettings) -> None:
+    def __init__(
+        self, resolved: ResolvedModel, settings: EstimateSettings, concurrency: int | str | None = None, target: float | None = None
+    ) -> None:
         self.r, self.s = resolved, settings
+        self.concurrency, self.target = concurrency, target
         self.cache: dict[tuple, FitEstimate] = {}  # type: ignore[type-arg]
 
     _weights: int | None = None
@@ -274,27 +299,42 @@ class _Estimator:
         return sum(g.memory_bytes for g in t.gpus if not g.unified_memory) + t.ram_bytes < self.weights_bytes()
 
     def __call__(self, t: HardwareTarget) -> FitEstimate:
-        from hwbench.estimate import estimate_fit
 
         k = _hw_key(t)
         if k not in self.cache:
-            self.cache[k] = estimate_fit(
-                self.r.spec,
-                self.r.quant,
-                self.s,
-                t,
-                tensors=self.r.tensors,
-                model_source=self.r.source,
-                size_factor=self.r.size_factor,
-                follow_ups=False,
-            )
+            self.cache[k] = self._estimate(t)
         return self.cache[k]
+
+    def _estimate(self, t: HardwareTarget, n: int | None = None) -> FitEstimate:
+        from hwbench.estimate import estimate_fit
+
+        c = self.concurrency if n is None else n
+        s = self.s if c is None or c == "auto" else self.s.model_copy(update={"concurrency": c})
+        fit = estimate_fit(
+            self.r.spec,
+            self.r.quant,
+            s,
+            t,
+            tensors=self.r.tensors,
+            model_source=self.r.source,
+            size_factor=self.r.size_factor,
+            follow_ups=False,
+            concurrency_answers=c is not None,
+            target_tokens_per_s=self.target,
+        )
+        if c == "auto" and fit.concurrency is not None:
+            # the most sequences at which every user still gets the target (the lowest USD per million tokens,
+            # aggregate tokens/s growing with N); none meets it: one stream, which then misses the target
+            best = fit.concurrency.max_concurrency_meeting_target
+            if best and best > 1:
+                fit = self._estimate(t, best)
+        return fit
 
 
 def _fit_fields(fit: FitEstimate, target_tokens_per_s: float | None) -> dict[str, Any]:
     """The Candidate fields that come from one estimate (rented or bought alike)."""
     gen = fit.speed.generation_tokens_per_s if fit.speed else 0.0
-    return {
+    out: dict[str, Any] = {
         "verdict": fit.verdict,
         "verdict_text": fit.verdict_text,
         "gpu_layers": fit.gpu_layers,
@@ -303,6 +343,21 @@ def _fit_fields(fit: FitEstimate, target_tokens_per_s: float | None) -> dict[str
         "prompt_tokens_per_s": fit.speed.prompt_tokens_per_s if fit.speed else 0.0,
         "meets_target": _meets(fit.verdict, gen, target_tokens_per_s),
     }
+    c = fit.concurrency
+    if c is not None:
+        out |= {
+            "concurrency": c.n_seq,
+            "aggregate_tokens_per_s": c.aggregate_generation_tokens_per_s,
+            "per_user_tokens_per_s": c.per_user_generation_tokens_per_s,
+            "meets_target": _meets(fit.verdict, c.per_user_generation_tokens_per_s, target_tokens_per_s),
+        }
+    return out
+
+
+def serving_tokens_per_s(fields: dict[str, Any]) -> float:
+    """The rate a row's USD per million tokens is computed from: all sequences together with --concurrency, else one stream."""
+    agg = fields.get("aggregate_tokens_per_s")
+    return float(agg) if agg is not None else float(fields["gen_tokens_per_s"])
 
 
 def _meets(verdict: str, gen: float, target: float | None) -> bool:
@@ -312,7 +367,13 @@ def _meets(verdict: str, gen: float, target: float | None) -> bool:
 
 
 def rank_key(c: Candidate) -> tuple:  # type: ignore[type-arg]
-    """Meets the target first, cheapest USD/hour; then the rest, fastest first."""
+    """Meets the target first, cheapest USD/hour; then the rest, fastest first. With --concurrency: meets the per-user
+    target first, lowest USD per million tokens (at the row's concurrency); then the rest, most aggregate tokens/s first."""
+    if c.concurrency is not None:
+        mtok = c.usd_per_million_tokens if c.usd_per_million_tokens is not None else float("inf")
+        if c.meets_target:
+            return (0, mtok, c.usd_per_hour if c.usd_per_hour is not None else float("inf"))
+        return (1, -(c.aggregate_tokens_per_s or 0), mtok)
     if c.meets_target:
         return (0, c.usd_per_hour if c.usd_per_hour is not None else float("inf"), -(c.gen_tokens_per_s or 0))
     return (1, -(c.gen_tokens_per_s or 0), c.usd_per_hour if c.usd_per_hour is not None else float("inf"))
@@ -335,6 +396,7 @@ def recommend(
     buy_gpus: list[GpuProfile] | None = None,
     ownership: Ownership | None = None,
     price_overrides: dict[str, GpuPrice] | None = None,
+    concurrency: int | str | None = None,
 ) -> Recommendation:
     """Rank instance profiles that run ``resolved`` at ``settings`` (and, with ``buy``, GPUs to buy).
 
@@ -343,12 +405,14 @@ def recommend(
     ``buy_gpus``: with ``buy``, consider only these GPU profiles (default: all; the report's shortlist).
     ``ownership``: host allowance, electricity price, hours/day for the buy rows (default: the assumptions table).
     ``price_overrides``: purchase prices the user gave (``--price``), replacing the profiles' own.
+    ``concurrency``: serve N sequences at once (or "auto": per row the most that still give each user the target):
+    rows carry aggregate and per-user tokens/s, USD per million tokens from the aggregate, ranked by it.
     """
     own = ownership or Ownership.default()
     gpus_by_name = _gpu_index(extra_dir)
     all_inst = instances if instances is not None else load_instances(extra_dir)
     provs = {p.lower() for p in providers} if providers else None
-    est = _Estimator(resolved, settings)
+    est = _Estimator(resolved, settings, concurrency, target_tokens_per_s)
     skipped: Counter[str] = Counter()
     cands: list[Candidate] = []
     considered = 0
@@ -383,9 +447,10 @@ def recommend(
             continue
         fit = est(target)
         if fit.verdict == "none" and not include_not_fitting:
-            skipped["model does not fit in its memory"] += 1
+            skipped["model does not fit in its memory" + (f" with {concurrency} sequences" if isinstance(concurrency, int) and concurrency > 1 else "")] += 1
             continue
-        gen = fit.speed.generation_tokens_per_s if fit.speed else 0.0
+        fields = _fit_fields(fit, target_tokens_per_s)
+        gen = serving_tokens_per_s(fields)
         notes: list[str] = []
         if inst.notes and "accelerator-only price" in inst.notes:
             notes.append("price is for the GPUs only; the host VM is billed separately (not included)")
@@ -402,7 +467,7 @@ def recommend(
                 gpu_memory_gib=inst.gpu_memory_gib,
                 vcpus=inst.vcpus,
                 memory_gib=inst.memory_gib,
-                **_fit_fields(fit, target_tokens_per_s),
+                **fields,
                 price_kind="spot" if spot else "on-demand",
                 usd_per_hour=price,
                 usd_per_million_tokens=usd_per_million_tokens(price, gen),
@@ -440,6 +505,15 @@ def recommend(
             "speeds are estimates for llama.cpp, one stream (batch 1), at the given context",
         ],
     )
+    if concurrency is not None:
+        rec.concurrency = concurrency
+        rec.ranked_by = (
+            "USD per million tokens at "
+            + (f"{concurrency} sequences at once" if concurrency != "auto" else "each row's best concurrency (the most sequences at which every user still gets the target)")
+            + "; rows meeting the per-user target first"
+        )
+        rec.formulas = [cost.USD_PER_MTOK_SERVING_TEXT]
+        rec.assumptions[-1] = "speeds are estimates for llama.cpp serving the row's concurrency (batched decoding, llama.cpp -np), at the given context per sequence"
     if resolved.spec.assumed_from:
         rec.assumptions.insert(0, f"layer shape assumed from {resolved.spec.assumed_from} ({resolved.source})")
     if buy:
@@ -538,7 +612,7 @@ def recommend_buy(
         n, fit, assumptions = best
         fields = _fit_fields(fit, target_tokens_per_s)
         priced = bool(g.price_usd and g.price_source)
-        owned = _ownership_fields(g, n, fields["gen_tokens_per_s"], own) if priced else {}
+        owned = _ownership_fields(g, n, serving_tokens_per_s(fields), own) if priced else {}
         notes = owned.pop("notes", []) if priced else ['no purchase price known (give one with --price "GPU=USD")']
         if priced and g.price_what and g.price_kind == COMPLETE_SYSTEM:
             notes.insert(0, f"priced as a complete system: {g.price_what}")

@@ -81,6 +81,8 @@ def render_fit(est: FitEstimate) -> None:
             "profile": "from profile",
         }.get(hw.cpu_bandwidth_source, hw.cpu_bandwidth_source)
         out.print(f"  CPU memory bandwidth {hw.cpu_bandwidth_gbps:.1f} GB/s ({src}), CPU fp32 peak {hw.cpu_tflops:.3g} TFLOPS ({hw.cpu_tflops_source}); {sp.basis}")
+    if est.concurrency is not None:
+        _render_concurrency(out, est)
     out.print("")
     if est.best_quant_gpu or est.best_quant_any:
         if est.best_quant_gpu:
@@ -88,7 +90,8 @@ def render_fit(est: FitEstimate) -> None:
         out.print(f"Best quant that runs here at all: [bold]{est.best_quant_any or 'none'}[/bold]")
     if est.max_context:
         parts = [f"{k}: {v if v is not None else 'does not fit'}" for k, v in est.max_context.items()]
-        out.print("Longest context that fits (" + m.quant + "): " + ", ".join(parts))
+        per = f", per sequence with {s.concurrency} sequences" if s.concurrency > 1 else ""
+        out.print("Longest context that fits (" + m.quant + per + "): " + ", ".join(parts))
     if est.gpus_needed:
         parts = [f"{n if n else '>64'} x {escape(name)}" for name, n in est.gpus_needed.items()]
         out.print("GPUs needed to hold it fully: " + "; ".join(parts))
@@ -96,6 +99,32 @@ def render_fit(est: FitEstimate) -> None:
         out.print(f"[dim]note: {escape(n)}[/dim]")
     for w in est.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}")
+
+
+def _render_concurrency(out: Any, est: FitEstimate) -> None:
+    """Serving several sequences at once (--concurrency): aggregate and per-user speed, and the largest concurrencies."""
+    from rich.markup import escape
+
+    c = est.concurrency
+    assert c is not None
+    ctx = est.settings.context
+    out.print(
+        f"Concurrency (estimated): {c.n_seq} sequences x {ctx} tokens: aggregate generation "
+        f"[bold]{c.aggregate_generation_tokens_per_s:.1f} tok/s[/bold], per user [bold]{c.per_user_generation_tokens_per_s:.1f} tok/s[/bold] "
+        f"({c.bound}-bound); the speed above is one stream alone"
+    )
+    fits = c.max_concurrency_fits
+    out.print(
+        f"  largest concurrency that fits at {ctx} tokens ({est.verdict} placement): "
+        + (f"{fits}" + (f" (llama.cpp's limit, {c.limit})" if fits == c.limit else "") if fits else "none")
+    )
+    if c.target_tokens_per_s:
+        tgt = c.max_concurrency_meeting_target
+        out.print(
+            f"  largest at which every user still gets >= {c.target_tokens_per_s:g} tok/s: "
+            + (str(tgt) if tgt else "none (not even one stream)")
+        )
+    out.print(f"  [dim]{escape(c.basis)}[/dim]")
 
 
 def _render_tight_fit(out: Any, tight: TightFit) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 SCHEMA_VERSION = 1
 
@@ -223,6 +223,20 @@ class EstimateSettings(_Model):
     batch: int = 2048
     ubatch: int = 512
     gpu_layers: int | None = None  # None = auto
+    # Optional (issue 13): parallel sequences served at once (llama.cpp -np), each with ``context`` tokens, and
+    # whether they share one KV buffer (llama.cpp --kv-unified). Left out of the JSON at their defaults, so an
+    # N=1 estimate's output is byte-identical to one made before these fields existed.
+    concurrency: int = 1
+    kv_unified: bool = False
+
+    @model_serializer(mode="wrap")
+    def _drop_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        d = handler(self)
+        if d.get("concurrency") == 1:
+            d.pop("concurrency", None)
+        if d.get("kv_unified") is False:
+            d.pop("kv_unified", None)
+        return d  # type: ignore[no-any-return]
 
 
 class ModelSummary(_Model):
@@ -286,6 +300,23 @@ class TightFit(_Model):
     suggestions: list[FitSuggestion] = Field(default_factory=list)
 
 
+class ConcurrencyEstimate(_Model):
+    """Serving ``n_seq`` sequences at once (llama.cpp -np), each with the estimate's context. All estimated."""
+
+    n_seq: int
+    kv_unified: bool = False
+    aggregate_generation_tokens_per_s: float  # all sequences together
+    per_user_generation_tokens_per_s: float  # what each sequence sees
+    prompt_tokens_per_s: float  # prompt processing is already batched (n_ubatch): the same rate, shared by the sequences
+    bound: str  # "memory" or "compute": which term dominates a decode step at n_seq
+    max_concurrency_fits: int | None = None  # largest n_seq that still fits (same placement mode) at this context
+    max_concurrency_meeting_target: int | None = None  # largest n_seq at which each user gets >= target_tokens_per_s
+    target_tokens_per_s: float | None = None
+    limit: int = 256  # llama.cpp's LLAMA_MAX_SEQ: the searches stop there
+    source: Source = "estimated"
+    basis: str = ""
+
+
 class FitEstimate(_Model):
     schema_version: int = SCHEMA_VERSION
     verdict: Literal["gpu", "partial", "cpu", "none"]
@@ -305,6 +336,14 @@ class FitEstimate(_Model):
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     tight_fit: TightFit | None = None  # set by `check` when the headroom is below the margin
+    concurrency: ConcurrencyEstimate | None = None  # issue 13: only when --concurrency was given (left out of the JSON otherwise)
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_concurrency(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        d = handler(self)
+        if d.get("concurrency", 0) is None:
+            d.pop("concurrency")
+        return d  # type: ignore[no-any-return]
 
 
 # ----------------------------------------------------------------------------- benchmarks

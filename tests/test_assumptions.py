@@ -183,7 +183,21 @@ PROBES: dict[str, tuple[Callable[[], Any], float]] = {
     "buy_writeoff_years": (lambda: _buy_row().owned_usd_per_hour, 5.0),
     "price_stale_days": (lambda: _buy_row().price_stale, 5000.0),
     "cpu_sgemm_share_of_peak": (lambda: _probed_target().cpu_tflops, 0.5),
+    "batch_decode_p": (lambda: _batched_step(), 1.5),
 }
+def _batched_step() -> float:
+    """Seconds per decode step of 16 sequences of an 8B model on an RTX 3090 (speed.step_time_s)."""
+    from hwbench.estimate.fit import speed_inputs
+    from hwbench.hardware import gpu_target_from_profile
+    from hwbench.profiles import find_gpu, get_model
+    from hwbench.quant import parse_quant
+
+    hw = HardwareTarget(label="t", gpus=[gpu_target_from_profile(find_gpu("RTX 3090"))], ram_bytes=64 * GiB, cpu_bandwidth_gbps=50.0, cpu_tflops=1.0)
+    si = speed_inputs(get_model("llama-3-8b"), parse_quant("Q4_K_M"), EstimateSettings(context=512, concurrency=16), hw)
+    assert si is not None
+    return si.step_time_s(16)
+
+
 # read at import time by the CLI: checked in a fresh interpreter below
 IMPORT_TIME = {"target_tokens_per_s"}
 

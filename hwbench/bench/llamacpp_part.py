@@ -128,6 +128,7 @@ def run_instance(
             _progress(opts, f"{label} {ev.get('phase')}")
         elif kind == "sample" and not ev.get("warmup"):
             samples.setdefault(ev["test"], []).append(int(ev["ns"]))
+
         elif kind == "loaded" and record.load_time_ns is None:
             record.load_time_ns = int(ev["load_time_ns"])
         elif kind == "done" and ev.get("peak_rss_bytes"):
@@ -146,6 +147,16 @@ def run_instance(
 def measured_result(t: Any, inst: Any, samples_ns: list[int], error: str | None, cpu_only: bool = True) -> BenchResult:
     """One test's result from its samples (mean and stddev of tokens/s, llama-bench style)."""
     mean, sd = rec_mod.tokens_per_s_stats(t.n_tokens, samples_ns)
+    settings = inst.settings()
+    if getattr(t, "batched", False):
+        # llama-batched-bench's S_TG: all sequences' tokens / generation time (tokens_per_s); and per sequence
+        settings |= {
+            "n_parallel": t.n_parallel,
+            "per_sequence_tokens_per_s": round(mean / t.n_parallel, 3) if mean is not None else None,
+            "prompt_per_sequence": max(1, t.depth),
+            "what": f"{t.n_parallel} sequences decoded together (one token of each per step) after each one's own prompt "
+            f"of {max(1, t.depth)} tokens (untimed); tokens_per_s = all sequences' generated tokens / generation time",
+        }
     return BenchResult(
         test=t.name,
         backend="llama.cpp",
@@ -154,7 +165,7 @@ def measured_result(t: Any, inst: Any, samples_ns: list[int], error: str | None,
         n_gen=t.n_gen,
         depth=t.depth,
         threads=inst.threads,
-        settings=inst.settings(),
+        settings=settings,
         tokens_per_s=round(mean, 3) if mean is not None else None,
         stddev_tokens_per_s=round(sd, 3) if sd is not None else None,
         samples_ns=samples_ns,
@@ -164,6 +175,9 @@ def measured_result(t: Any, inst: Any, samples_ns: list[int], error: str | None,
 
 def attach_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: HardwareTarget, cache: PredictionCache) -> None:
     """Put the estimator's tokens/s for this test (full model, this context) beside the measurement."""
+    if getattr(t, "batched", False):
+        _attach_batched_prediction(r, t, inst, target, hw)
+        return
     key = (inst, t.depth, t.n_prompt, t.n_gen)
     ctx = t.depth + t.n_prompt if t.n_prompt else 2 * t.depth + t.n_gen
     est_settings = settings_for(ctx, inst)
@@ -179,6 +193,27 @@ def attach_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: Har
         r.settings["prediction_basis"] = p.speed.basis
         r.settings["estimate_settings"] = est_settings.model_dump(mode="json")
         r.settings["bytes_per_token"] = p.speed.inputs.get("bytes_per_token")
+
+
+def _attach_batched_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: HardwareTarget) -> None:
+    """The estimator's aggregate tokens/s for N sequences decoded together (speed.step_time_s) beside a tg@npN result."""
+    from hwbench.estimate.fit import speed_inputs
+
+    prompt = max(1, t.depth)
+    est_settings = settings_for(2 * prompt + t.n_gen, inst).model_copy(update={"concurrency": t.n_parallel})
+    try:
+        si = speed_inputs(target.spec, target.quant, est_settings, hw, tensors=target.tensors)
+    except Exception:  # noqa: BLE001 - a failing estimator must not stop a measurement
+        si = None
+    if si is None:
+        return
+    step = si.step_time_s(t.n_parallel)
+    if step > 0:
+        pred = round(t.n_parallel / step, 2)
+        r.predicted_tokens_per_s = pred
+        r.prediction_error_pct = rec_mod.prediction_error_pct(r.tokens_per_s, pred)
+        r.settings["predicted_per_sequence_tokens_per_s"] = round(1 / step, 2)
+        r.settings["estimate_settings"] = est_settings.model_dump(mode="json")
 
 
 def ttft_result(r: BenchResult, t: Any, inst: Any, samples_ns: list[int]) -> BenchResult:
@@ -225,6 +260,10 @@ def run_llamacpp_part(opts: BenchOptions, target: Target, instances: list[Any], 
             if len(s) < opts.reps and outcome.error:
                 err = outcome.error if not s else f"{outcome.error} (after {len(s)} of {opts.reps} repetitions)"
             r = measured_result(t, inst, s, err, cpu_only=not hw.gpus)
+            chk = next((ev for ev in outcome.events if ev.get("event") == "np_check" and ev.get("test") == t.name), None)
+            if chk is not None:
+                # proof the N sequences were decoded: each holds its prompt + n_gen tokens (last position = that - 1)
+                r.settings["sequence_last_positions"] = list(chk.get("positions") or [])
             if factors is not None and s:
                 r = slicing.extrapolate(r, factors["pp" if t.n_prompt else "tg"], run_spec.n_layer, spec.n_layer)
             attach_prediction(r, t, inst, target, hw, predictions)

@@ -97,6 +97,7 @@ class BenchOptions:
     n_prompt: list[int] = field(default_factory=lambda: [512])
     n_gen: list[int] = field(default_factory=lambda: [128])
     depth: list[int] = field(default_factory=lambda: [0])
+    parallel: list[int] = field(default_factory=list)  # --parallel: tg{n}@np{N} tests, N sequences decoded together
     gpu_layers: list[int] = field(default_factory=lambda: [99])
     batch: list[int] = field(default_factory=lambda: [2048])
     ubatch: list[int] = field(default_factory=lambda: [512])

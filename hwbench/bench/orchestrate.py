@@ -49,6 +49,7 @@ def run_bench(opts: BenchOptions, *, host: HostInfo | None = None, hw: HardwareT
             n_prompt=opts.n_prompt,
             n_gen=opts.n_gen,
             depth=opts.depth,
+            parallel=opts.parallel,
         )
         if opts.llamacpp
         else []

@@ -27,14 +27,21 @@ KV_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_
 
 @dataclass(frozen=True)
 class LlamaTest:
-    name: str  # pp512, tg128, tg128@d4096
+    name: str  # pp512, tg128, tg128@d4096, tg128@np4
     n_prompt: int
     n_gen: int
     depth: int
+    n_parallel: int = 1  # tg...@npN: N sequences decoded together (llama-batched-bench), each after its own prompt of depth tokens
+    batched: bool = False  # a tg...@npN test (also N = 1: one sequence through the same batched path)
 
     @property
     def n_tokens(self) -> int:
-        return self.n_prompt + self.n_gen
+        """Tokens one timed repetition produces: for tg@npN all N sequences' (aggregate tokens/s)."""
+        return (self.n_prompt + self.n_gen) * self.n_parallel
+
+    @property
+    def ctx_per_seq(self) -> int:
+        return self.depth + self.n_prompt + self.n_gen + (1 if self.batched and not self.depth else 0)
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,13 @@ class LlamaInstance:
     tests: tuple[LlamaTest, ...]
 
     @property
+    def n_seq_max(self) -> int:
+        return max(t.n_parallel for t in self.tests)
+
+    @property
     def n_ctx(self) -> int:
-        return max(t.depth + t.n_prompt + t.n_gen for t in self.tests) + 16
+        # llama.cpp splits n_ctx evenly over n_seq_max sequences (no --kv-unified): room for the largest per sequence
+        return (max(t.ctx_per_seq for t in self.tests) + 16) * self.n_seq_max
 
     def settings(self) -> dict[str, Any]:
         d = asdict(self)
@@ -58,9 +70,9 @@ class LlamaInstance:
         return d
 
 
-def test_name(n_prompt: int, n_gen: int, depth: int) -> str:
+def test_name(n_prompt: int, n_gen: int, depth: int, n_parallel: int = 0) -> str:
     base = f"pp{n_prompt}" if n_gen == 0 else (f"tg{n_gen}" if n_prompt == 0 else f"pp{n_prompt}+tg{n_gen}")
-    return base + (f"@d{depth}" if depth else "")
+    return base + (f"@d{depth}" if depth else "") + (f"@np{n_parallel}" if n_parallel else "")
 
 
 def plan_instances(
@@ -74,8 +86,10 @@ def plan_instances(
     n_prompt: list[int],
     n_gen: list[int],
     depth: list[int],
+    parallel: list[int] | None = None,
 ) -> list[LlamaInstance]:
-    """The cartesian product of the swept settings; each instance runs pp and tg tests like llama-bench."""
+    """The cartesian product of the swept settings; each instance runs pp and tg tests like llama-bench, and with
+    ``parallel`` a tg{n}@np{N} test per N (N sequences decoded together, like llama-batched-bench)."""
     out = []
     for th, ngl, nb, nub, fa, kv in itertools.product(threads, gpu_layers, batch, ubatch, flash_attn, kv_type):
         tk, _, tv = kv.partition("/")
@@ -87,6 +101,10 @@ def plan_instances(
             for g in n_gen:
                 if g > 0:
                     tests.append(LlamaTest(test_name(0, g, d), 0, g, d))
+            for npl in parallel or []:
+                for g in n_gen:
+                    if g > 0:
+                        tests.append(LlamaTest(test_name(0, g, d, npl), 0, g, d, npl, True))
         if tests:
             out.append(LlamaInstance(th, ngl, nb, min(nub, nb), fa, tk, tv or tk, tuple(tests)))
     return out
@@ -179,6 +197,79 @@ class _Decoder:
             sync(ctx)
 
 
+class _Batched:
+    """N sequences decoded together, as llama-batched-bench does: each sequence gets its own prompt (untimed here),
+    then every step decodes one token of every sequence in one batch (a logits row per sequence)."""
+
+    def __init__(self, L: Any, ctx: Any, mem: Any, n_vocab: int, n_seq: int, seed: int) -> None:
+        self.L, self.ctx, self.mem, self.n_vocab, self.n = L, ctx, mem, n_vocab, n_seq
+        self.rng = random.Random(seed)
+        self.batch = L.llama_batch_init(max(n_seq, 512), 0, n_seq)
+
+    def _fill(self, items: list[tuple[int, int, bool]]) -> None:
+        """items: (sequence, position, logits) per token, random token ids."""
+        b = self.batch
+        for i, (seq, pos, logits) in enumerate(items):
+            b.token[i] = self.rng.randrange(self.n_vocab)
+            b.pos[i] = pos
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = seq
+            b.logits[i] = 1 if logits else 0
+        b.n_tokens = len(items)
+
+    def _decode(self, what: str) -> None:
+        if self.L.llama_decode(self.ctx, self.batch) != 0:
+            raise RuntimeError(f"llama_decode failed ({what})")
+
+    def prompts(self, n_prompt: int) -> None:
+        """Each sequence's own prompt of n_prompt tokens (at least 1), in batches of up to 512 tokens."""
+        items = [(s, p, p == n_prompt - 1) for s in range(self.n) for p in range(max(1, n_prompt))]
+        for k in range(0, len(items), 512):
+            self._fill(items[k : k + 512])
+            self._decode("prompt")
+        self.L.llama_synchronize(self.ctx)
+
+    def generate(self, start: int, n_gen: int) -> None:
+        """n_gen steps, each one token for every sequence (positions start .. start + n_gen - 1)."""
+        ctx, sync = self.ctx, self.L.llama_synchronize
+        for step in range(n_gen):
+            self._fill([(s, start + step, True) for s in range(self.n)])
+            self._decode("batched generation")
+            sync(ctx)
+
+    def positions(self) -> list[int]:
+        """The last position held by each sequence (what was really decoded)."""
+        return [int(self.L.llama_memory_seq_pos_max(self.mem, s)) for s in range(self.n)]
+
+    def free(self) -> None:
+        self.L.llama_batch_free(self.batch)
+
+
+def _run_parallel_test(L: Any, ctx: Any, mem: Any, n_vocab: int, t: dict[str, Any], job: dict[str, Any], emit: Callable[..., None]) -> None:
+    """tg{n}@np{N}: per repetition, clear the cache, give each sequence its prompt (untimed), time n_gen steps of N tokens."""
+    name, n_gen, depth, npl = t["name"], int(t["n_gen"]), int(t["depth"]), int(t["n_parallel"])
+    n_prompt = max(1, depth)
+    bd = _Batched(L, ctx, mem, n_vocab, npl, int(job.get("seed", 42)))
+    try:
+        if job.get("warmup", True):
+            emit("phase", phase=f"warm-up {name}")
+            L.llama_memory_clear(mem, True)
+            bd.prompts(n_prompt)
+            bd.generate(n_prompt, 1)
+        for rep in range(int(job["reps"])):
+            emit("phase", phase=f"running {name} repetition {rep + 1}/{job['reps']}")
+            L.llama_memory_clear(mem, True)
+            bd.prompts(n_prompt)
+            start = time.perf_counter_ns()
+            bd.generate(n_prompt, n_gen)
+            ns = time.perf_counter_ns() - start
+            emit("sample", test=name, rep=rep, ns=ns, warmup=False)
+        emit("np_check", test=name, positions=bd.positions(), n_prompt=n_prompt)
+    finally:
+        bd.free()
+        L.llama_memory_clear(mem, True)
+
+
 def _ggml_type_id(name: str) -> int:
     key = name.upper()
     if key not in GGML_TYPES:
@@ -210,6 +301,9 @@ def run_llamacpp_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
     cp.type_k = _ggml_type_id(inst["type_k"])
     cp.type_v = _ggml_type_id(inst["type_v"])
     cp.no_perf = True
+    n_seq_max = max([int(t.get("n_parallel", 1)) for t in job["tests"]] + [1])
+    if n_seq_max > 1:
+        cp.n_seq_max = n_seq_max  # llama.cpp -np: n_ctx is split evenly over the sequences (kv_unified off)
     emit("phase", phase="creating the context")
     ctx = L.llama_init_from_model(model, cp)
     if not ctx:
@@ -224,6 +318,11 @@ def run_llamacpp_job(job: dict[str, Any], emit: Callable[..., None]) -> None:
     filled_depth = -1
     for t in job["tests"]:
         name, n_prompt, n_gen, depth = t["name"], int(t["n_prompt"]), int(t["n_gen"]), int(t["depth"])
+        if t.get("batched"):
+            _run_parallel_test(L, ctx, mem, n_vocab, t, job, emit)
+            filled_depth = -1
+            emit("test_done", test=name)
+            continue
         if depth != filled_depth:
             L.llama_memory_clear(mem, True)
             if depth:

@@ -9,6 +9,18 @@ from pathlib import Path
 import click
 
 
+def _parallel(text: str | None, parse_int_list) -> list[int]:  # type: ignore[no-untyped-def]
+    """--parallel 1,2,4,8: sequences decoded together, 1..256 (llama.cpp's LLAMA_MAX_SEQ); one line, exit 2 otherwise."""
+    from hwbench.errors import BadInput
+
+    if text is None:
+        return []
+    vals = parse_int_list(text, "--parallel", 1)
+    if max(vals) > 256:
+        raise BadInput(f"--parallel {text!r}: at most 256 sequences (llama.cpp's limit)")
+    return list(dict.fromkeys(vals))
+
+
 def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     if r.error and r.tokens_per_s is None and r.value is None:
         return (r.test, r.backend, "-", "-", "-", f"error: {r.error}")
@@ -41,6 +53,12 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 @click.option("--n-prompt", "-p", default="512", show_default=True, help="Prompt tokens (pp test); comma-separated sweep; 0 skips.")
 @click.option("--n-gen", "-n", default="128", show_default=True, help="Generated tokens (tg test); comma-separated sweep; 0 skips.")
 @click.option("--depth", "-d", default="0", show_default=True, help="Tokens of context before the test (tg128@d4096).")
+@click.option(
+    "--parallel",
+    "-npl",
+    help="Batched decoding like llama-batched-bench: for each N (comma-separated, e.g. 1,2,4,8) a tg<n>@np<N> test, "
+    "N sequences each after its own prompt (--depth tokens, at least 1) decoded together; aggregate and per-sequence tokens/s.",
+)
 @click.option("--gpu-layers", "-ngl", default="99", show_default=True, help="Layers offloaded to the GPU; sweepable.")
 @click.option("--batch", "-b", default="2048", show_default=True, help="Logical batch size; sweepable.")
 @click.option("--ubatch", "-ub", default="512", show_default=True, help="Physical micro-batch size; sweepable.")
@@ -68,6 +86,7 @@ def bench(
     n_prompt: str,
     n_gen: str,
     depth: str,
+    parallel: str | None,
     gpu_layers: str,
     batch: str,
     ubatch: str,
@@ -126,6 +145,7 @@ def bench(
         n_prompt=parse_int_list(n_prompt, "--n-prompt"),
         n_gen=parse_int_list(n_gen, "--n-gen"),
         depth=parse_int_list(depth, "--depth"),
+        parallel=_parallel(parallel, parse_int_list),
         gpu_layers=parse_int_list(gpu_layers, "--gpu-layers"),
         batch=parse_int_list(batch, "--batch", 1),
         ubatch=parse_int_list(ubatch, "--ubatch", 1),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from hwbench import assumptions as A
 from hwbench.errors import BadInput
 from hwbench.quant import accepted_quants_text
 
@@ -32,6 +33,22 @@ def _positive(name: str, v: int) -> int:
     if v < 1:
         raise BadInput(f"{name} {v} must be a positive number of tokens")
     return v
+
+
+def parse_concurrency(value: str | None, *, allow_auto: bool = False) -> int | str | None:
+    """--concurrency: a whole number of parallel sequences from 1 (or 'auto' where allowed); BadInput otherwise."""
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if allow_auto and v == "auto":
+        return "auto"
+    try:
+        n = int(v)
+    except ValueError:
+        raise BadInput(f"--concurrency {value!r} must be a whole number of parallel sequences (1 or more){' or auto' if allow_auto else ''}") from None
+    if n < 1:
+        raise BadInput(f"--concurrency {value} must be at least 1 (parallel sequences, llama.cpp -np)")
+    return n
 
 
 def build_target(
@@ -87,6 +104,20 @@ def reference_gpu_targets(profiles_dir: str | None):  # type: ignore[no-untyped-
 @click.option("--batch", "-b", type=int, default=2048, show_default=True, help="Logical batch size (llama.cpp -b).")
 @click.option("--ubatch", "-ub", type=int, default=512, show_default=True, help="Micro-batch size (llama.cpp -ub).")
 @click.option("--gpu-layers", "-ngl", default="auto", show_default=True, help="Layers to offload, or 'auto'.")
+@click.option(
+    "--concurrency",
+    "-np",
+    "concurrency",
+    help="Parallel sequences served at once (llama.cpp -np), each with --context tokens; adds aggregate and per-user "
+    "speed and the largest concurrency that fits / meets --tokens-per-s. Default: one stream, no concurrency answers.",
+)
+@click.option("--kv-unified", is_flag=True, help="With --concurrency: one KV buffer shared by the sequences (llama.cpp --kv-unified).")
+@click.option(
+    "--tokens-per-s",
+    "target_tps",
+    type=float,
+    help=f"With --concurrency: per-user speed target (tokens/s). Default {A.get('target_tokens_per_s').text()} (assumed).",
+)
 @click.option("--gpu", help="What-if: estimate for this GPU instead of the detected ones (e.g. 'RTX 3090', 'H100 PCIe').")
 @click.option("--gpus", type=int, help="What-if: number of GPUs (with --gpu, or multiplies the detected one).")
 @click.option("--no-gpu", is_flag=True, help="What-if: ignore GPUs (CPU only).")
@@ -106,6 +137,9 @@ def check(
     batch: int,
     ubatch: int,
     gpu_layers: str,
+    concurrency: str | None,
+    kv_unified: bool,
+    target_tps: float | None,
     gpu: str | None,
     gpus: int | None,
     no_gpu: bool,
@@ -136,6 +170,12 @@ def check(
     _positive("--context", context)
     _positive("--batch", batch)
     _positive("--ubatch", ubatch)
+    parsed = parse_concurrency(concurrency)
+    n_seq = parsed if isinstance(parsed, int) else None
+    if target_tps is not None and not (target_tps > 0 and target_tps < float("inf")):
+        raise BadInput(f"--tokens-per-s {target_tps:g} must be a positive number")
+    if (kv_unified or target_tps is not None) and n_seq is None:
+        raise BadInput("--kv-unified and --tokens-per-s need --concurrency N")
     settings = EstimateSettings(
         context=context,
         kv_type=kv_type.lower(),
@@ -143,6 +183,8 @@ def check(
         batch=batch,
         ubatch=ubatch,
         gpu_layers=_gpu_layers(gpu_layers),
+        concurrency=n_seq or 1,
+        kv_unified=kv_unified,
     )
     resolved = resolve_model(model=model_name, params=params, active_params=active_params, gguf=gguf, quant=quant, extra_dir=profiles_dir)
     host, target = build_target(gpu=gpu, gpus=gpus, no_gpu=no_gpu, ram=ram, cpu_bandwidth=cpu_bandwidth, profiles_dir=profiles_dir)
@@ -155,7 +197,15 @@ def check(
         model_source=resolved.source,
         size_factor=resolved.size_factor,
         reference_gpus=reference_gpu_targets(profiles_dir),
+        concurrency_answers=n_seq is not None,
+        target_tokens_per_s=(target_tps or A.TARGET_TOKENS_PER_S) if n_seq is not None else None,
     )
+    if n_seq is not None and n_seq > 1 and est.verdict == "none":
+        from hwbench.estimate.fit import max_concurrency
+
+        one = max_concurrency(resolved.spec, resolved.quant, settings, target, tensors=resolved.tensors, size_factor=resolved.size_factor)
+        if one:  # it fits with fewer sequences: the concurrency asked for is the problem
+            raise BadInput(f"--concurrency {n_seq} does not fit at --context {context}: at most {one} sequences of {context} tokens fit here (estimated)")
     est.warnings.extend(host.warnings)
     from hwbench.estimate.advice import tight_fit_advice
 

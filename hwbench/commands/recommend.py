@@ -53,6 +53,13 @@ def _fmt_num(v: float | None, nd: int = 1) -> str:
     help=f"Target generation speed (tokens/s, one stream); 0 = any speed. Default {A.get('target_tokens_per_s').text()} (assumed: about reading "
     "speed for one person; hwbench/assumptions.py).",
 )
+@click.option(
+    "--concurrency",
+    "-np",
+    "concurrency",
+    help="Serve N users at once (llama.cpp -np, each with --context tokens) and rank by USD per million tokens at N; "
+    "'auto': per instance the most users that each still get --tokens-per-s. Default: one stream.",
+)
 @click.option("--max-usd-hour", type=float, help="Only instances at most this many USD/hour.")
 @click.option("--provider", help="Only these providers, comma-separated (e.g. aws,runpod).")
 @click.option("--spot", is_flag=True, help="Rank by spot/preemptible price (instances without one are left out).")
@@ -85,6 +92,7 @@ def recommend(
     quant: str | None,
     context: int,
     target: float,
+    concurrency: str | None,
     max_usd_hour: float | None,
     provider: str | None,
     spot: bool,
@@ -125,6 +133,13 @@ def recommend(
         raise BadInput(f"--max-gpus {max_gpus} must be 1..64")
     if limit < 0:
         raise BadInput(f"--limit {limit} must be 0 (all) or more")
+    from hwbench.commands.check import parse_concurrency
+
+    n_seq = parse_concurrency(concurrency, allow_auto=True)
+    if isinstance(n_seq, int) and n_seq > 256:
+        raise BadInput(f"--concurrency {n_seq} must be between 1 and 256 (llama.cpp's most parallel sequences)")
+    if n_seq == "auto" and not target:
+        raise BadInput("--concurrency auto needs a per-user speed target: --tokens-per-s above 0")
     own = ownership_options(kwh_price, hours_per_day, host_usd)
     provs = _providers(provider)
     if provs:
@@ -153,6 +168,7 @@ def recommend(
         extra_dir=profiles_dir,
         ownership=own,
         price_overrides=overrides,
+        concurrency=n_seq,
     )
     if as_json:
         d = rec.model_dump(mode="json")
@@ -202,6 +218,10 @@ def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-d
         f"[bold]prices as of {escape(', '.join(rec.prices_as_of) or '-')}{age}[/bold] (instance profiles; sources per row in --json)"
         + (f" [yellow]{n_old} older than {A.value('price_stale_days'):g} days[/]" if n_old else "")
     )
+    if rec.concurrency is not None:
+        out.print(f"ranked by {escape(rec.ranked_by or '')}; the target is per user")
+        _render_concurrency_rows(out, rec, limit)
+        return
     rows = rec.candidates if not limit else rec.candidates[:limit]
     n_meet = sum(1 for c in rec.candidates if c.meets_target)
     t = Table(title=f"Instances: {n_meet} of {len(rec.candidates)} that run it meet the target (showing {len(rows)})", title_justify="left")
@@ -268,6 +288,49 @@ def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-d
         out.print(bt)
         for line in rec.buy_vs_rent:
             out.print(f"buy vs rent: {escape(line)}")
+    if rec.skipped:
+        out.print("left out: " + escape(", ".join(f"{n} {why}" for why, n in rec.skipped.items())) + f" (of {rec.considered} considered)")
+    for f in rec.formulas:
+        out.print(f"[dim]{escape(f)}[/dim]")
+    for a in rec.assumptions:
+        out.print(f"[dim]assumed: {escape(a)}[/dim]")
+
+
+def _render_concurrency_rows(out, rec, limit: int) -> None:  # type: ignore[no-untyped-def]
+    """The instance table with --concurrency: users at once, per-user and aggregate tokens/s, USD per million tokens."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = rec.candidates if not limit else rec.candidates[:limit]
+    n_meet = sum(1 for c in rec.candidates if c.meets_target)
+    t = Table(
+        title=f"Instances: {n_meet} of {len(rec.candidates)} that run it give every user the target (showing {len(rows)})",
+        title_justify="left",
+    )
+    num = ("#", "users", "per user tok/s", "aggregate tok/s", "USD/hour", "USD/M tok")
+    for col in ("#", "instance", "GPUs", "verdict", "users", "per user tok/s", "aggregate tok/s", "USD/hour", "USD/M tok", "target", "region"):
+        t.add_column(col, justify="right" if col in num else "left")
+    style = {"gpu": "green", "partial": "yellow", "cpu": "cyan", "none": "red"}
+    for i, c in enumerate(rows, 1):
+        gpus = f"{c.gpu_count:g} x {c.gpu_model}" if c.gpu_model and c.gpu_count else f"CPU {c.vcpus or '?'} vCPU"
+        t.add_row(
+            str(i),
+            escape(c.name) + (" *" if c.notes else ""),
+            escape(gpus),
+            f"[{style[c.verdict]}]{c.verdict}[/]",
+            str(c.concurrency or 1),
+            _fmt_num(c.per_user_tokens_per_s),
+            _fmt_num(c.aggregate_tokens_per_s),
+            f"{c.usd_per_hour:.3f}" if c.usd_per_hour is not None else "-",
+            _fmt_num(c.usd_per_million_tokens, 3),
+            "[green]yes[/]" if c.meets_target else "[red]no[/]",
+            escape(c.region or "-"),
+        )
+    out.print(t)
+    for c in [c for c in rows if c.notes][:10]:
+        out.print(f"[dim]* {escape(c.name)}: {escape('; '.join(c.notes))}[/dim]")
+    if rec.buy:
+        out.print("[dim]--buy rows: see --json (their owned USD/M tok use the aggregate tokens/s at the same concurrency)[/dim]")
     if rec.skipped:
         out.print("left out: " + escape(", ".join(f"{n} {why}" for why, n in rec.skipped.items())) + f" (of {rec.considered} considered)")
     for f in rec.formulas:

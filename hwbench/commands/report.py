@@ -60,6 +60,13 @@ def parse_models(text: str | None) -> list[str] | None:
     help="Hours a day a bought machine runs the model, more than 0 and at most 24 (default: buy_hours_per_day).",
 )
 @click.option("--host-usd", type=float, help="Host system added to bought GPUs, in USD (default: buy_host_system_usd).")
+@click.option(
+    "--concurrency",
+    "-np",
+    "concurrency",
+    help="What to rent: serve N users at once (llama.cpp -np) and rank by USD per million tokens at N, or 'auto' "
+    "(per instance the most users that each still get the target). Default: one stream.",
+)
 def report(
     results: tuple[str, ...],
     output: str,
@@ -73,6 +80,7 @@ def report(
     kwh_price: float | None,
     hours_per_day: float | None,
     host_usd: float | None,
+    concurrency: str | None,
 ) -> None:
     """Write ONE self-contained HTML report: inventory, what fits, measurements, what to rent or buy.
 
@@ -96,6 +104,13 @@ def report(
     if not math.isfinite(target_tokens_per_s) or target_tokens_per_s < 0:
         raise BadInput(f"--target-tokens-per-s {target_tokens_per_s:g} must be 0 (any speed) or a positive number")
     model_list = parse_models(models)
+    from hwbench.commands.check import parse_concurrency
+
+    n_seq = parse_concurrency(concurrency, allow_auto=True)
+    if isinstance(n_seq, int) and n_seq > 256:
+        raise BadInput(f"--concurrency {n_seq} must be between 1 and 256 (llama.cpp's most parallel sequences)")
+    if n_seq == "auto" and not target_tokens_per_s:
+        raise BadInput("--concurrency auto needs a per-user speed target: --target-tokens-per-s above 0")
     from hwbench.commands.recommend import ownership_options
     from hwbench.profiles import parse_price_overrides
 
@@ -152,6 +167,7 @@ def report(
         extra_dir=profiles_dir,
         ownership=own,
         price_overrides=overrides,
+        concurrency=n_seq,
     )
     path = write_output(output, html)
     click.echo(str(path))

@@ -14,6 +14,7 @@ from hwbench.estimate import memory as mem
 from hwbench.estimate import speed as spd
 from hwbench.quant import FILE_TYPES, GGML_TYPES, Quant, is_quantizable
 from hwbench.schema import (
+    ConcurrencyEstimate,
     DeviceMemory,
     EstimateSettings,
     FitEstimate,
@@ -108,8 +109,8 @@ class _Ctx:
             if cells not in by_cells:
                 by_cells[cells] = mem.kv_bytes_layer(m, s, i)
             self.kv.append(by_cells[cells])
-        self.n_kv = mem.pad(s.context, mem.KV_PAD)
-        self.out_buf = mem.output_buffer_bytes(m)
+        self.n_kv = mem.full_cells_per_stream(s)  # cells one stream's attention sees (N=1: pad(context, 256))
+        self.out_buf = mem.output_buffer_bytes(m, max(1, s.concurrency))  # logits per sequence (llama-context.cpp, output_reserve(n_seq_max))
         self.os_reserve = mem.os_reserve_bytes(hw.ram_bytes)
         self.host_process = mem.host_process_bytes()
         self._compute: dict[tuple[bool, bool], int] = {}
@@ -283,7 +284,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     flops_out = 0.0  # prompt processing computes logits for the last token only (llama-bench, servers)
     depth = max(1, s.context // 2)
     attn_flops_layer = 4 * depth * m.n_head * m.k_head_dim
-    kv_tok = [ctx.kv[i] / max(1, mem.kv_cells(m, s, i)) for i in range(L)]
+    kv_tok = [ctx.kv[i] / max(1, mem.kv_cells(m, s, i) * mem.kv_streams(s)) for i in range(L)]  # per sequence
     # float weights run through GEMM, quantized ones through llama.cpp's own kernels (speed.py)
     quantized = any(t.type_name not in ("F16", "BF16", "F32") for t in tensors if t.layer is not None and len(t.shape) > 1)
     # matmul weight elements per ggml type, per layer (active experts only) and for the output matrix:
@@ -299,6 +300,10 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
             types_layer[t.layer][t.type_name] = types_layer[t.layer].get(t.type_name, 0.0) + n
         elif t.name == ("output.weight" if has_output else "token_embd.weight"):
             out_types[t.type_name] = out_types.get(t.type_name, 0.0) + t.n_elements
+
+    def experts_of(first: int, last: int) -> int:
+        """Bytes of all routed experts in layers first..last-1 (0 for a dense model)."""
+        return int(sum(ctx.layout.expert_bytes_per_layer[first:last])) if m.is_moe else 0
 
     def types_of(first: int, last: int) -> dict[str, float]:
         acc: dict[str, float] = {}
@@ -328,6 +333,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
             spd.DeviceShare(
                 g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized,
                 types_of(layer, layer + k), (out_types if has_out else {}),
+                expert_bytes=experts_of(layer, layer + k), expert_share=moe_frac,
             )
         )
         layer += k
@@ -337,6 +343,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     cpu_share = spd.DeviceShare(
         "CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl,
         cpu_layers * attn_flops_layer, quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
+        expert_bytes=experts_of(0, cpu_layers), expert_share=moe_frac,
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
     assumed += [[]] * (len(gen_shares) - len(shares))
@@ -445,6 +452,99 @@ def speed_inputs(
     return _speed_inputs(ctx, p, tensors)[0]
 
 
+MAX_SEQ = 256  # llama.cpp's LLAMA_MAX_SEQ (src/llama-cparams.h): llama_context refuses a larger n_seq_max
+
+
+def _largest(ok, top: int) -> int | None:  # type: ignore[no-untyped-def]
+    """Largest n in 1..top with ok(n), ok being monotone (true then false); None when ok(1) fails."""
+    if not ok(1):
+        return None
+    lo, hi = 1, top
+    if ok(hi):
+        return hi
+    while hi - lo > 1:  # ok(lo), not ok(hi)
+        mid = (lo + hi) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def max_concurrency(
+    model: ModelSpec,
+    quant: Quant,
+    settings: EstimateSettings,
+    hw: HardwareTarget,
+    mode: str = "cpu",
+    *,
+    tensors: list[TensorSpec] | None = None,
+    size_factor: float = 1.0,
+) -> int | None:
+    """Largest number of parallel sequences of ``settings.context`` tokens that fits ``hw`` in placement ``mode``
+    (gpu: all on the GPUs; partial: GPUs + RAM; cpu: anywhere), at most MAX_SEQ; None when not even one does."""
+
+    def fits(k: int) -> bool:
+        s2 = settings.model_copy(update={"concurrency": k})
+        return _mode_ok(verdict_only(model, quant, s2, hw, tensors=tensors, size_factor=size_factor), mode)
+
+    return _largest(fits, MAX_SEQ)
+
+
+def concurrency_estimate(
+    model: ModelSpec,
+    quant: Quant,
+    settings: EstimateSettings,
+    hw: HardwareTarget,
+    verdict: str,
+    target_tokens_per_s: float | None,
+    *,
+    tensors: list[TensorSpec] | None = None,
+    size_factor: float = 1.0,
+) -> ConcurrencyEstimate | None:
+    """Serving ``settings.concurrency`` sequences: aggregate and per-user generation speed, and the largest
+    concurrency that fits (in the same placement mode) and that still gives every user ``target_tokens_per_s``."""
+    n = max(1, settings.concurrency)
+    inputs = speed_inputs(model, quant, settings, hw, tensors=tensors, size_factor=size_factor)
+    if inputs is None:
+        return None
+    t_step, bound = spd.step_time_s(inputs.generation, inputs.depth, n)
+    t_pp = inputs.prompt_time_per_token_s()
+    mode = verdict if verdict in ("gpu", "partial") else "cpu"
+
+    def at(k: int) -> EstimateSettings:
+        return settings.model_copy(update={"concurrency": k})
+
+    max_fit = max_concurrency(model, quant, settings, hw, mode, tensors=tensors, size_factor=size_factor)
+    max_target = None
+    if target_tokens_per_s and max_fit:
+
+        def meets(k: int) -> bool:
+            si = speed_inputs(model, quant, at(k), hw, tensors=tensors, size_factor=size_factor)
+            return si is not None and 1.0 / si.step_time_s(k) >= target_tokens_per_s
+
+        max_target = _largest(meets, max_fit)
+    unified = "one KV buffer shared by the sequences (--kv-unified)" if settings.kv_unified else "one KV buffer per sequence (llama.cpp's default, no --kv-unified)"
+    return ConcurrencyEstimate.model_construct(
+        n_seq=n,
+        kv_unified=settings.kv_unified,
+        aggregate_generation_tokens_per_s=round(n / t_step, 2) if t_step > 0 else 0.0,
+        per_user_generation_tokens_per_s=round(1.0 / t_step, 2) if t_step > 0 else 0.0,
+        prompt_tokens_per_s=round(1.0 / t_pp, 2) if t_pp > 0 else 0.0,
+        bound=bound,
+        max_concurrency_fits=max_fit,
+        max_concurrency_meeting_target=max_target,
+        target_tokens_per_s=target_tokens_per_s,
+        limit=MAX_SEQ,
+        source="estimated",
+        basis=(
+            f"{n} sequences of {settings.context} tokens decoded together, {unified}: weights read once per step, "
+            "each sequence's KV cache read per step, matmul work x sequences; memory-bound -> compute-bound by a smooth "
+            f"maximum (p = {spd.batch_p():g}, assumed: hwbench/assumptions.py batch_decode_p; not fitted on batched measurements)"
+        ),
+    )
+
+
 def _active_nonembed_params(m: ModelSpec) -> float:
     from hwbench.arch import active_params
 
@@ -466,6 +566,10 @@ def validate_settings(m: ModelSpec, s: EstimateSettings) -> None:
         raise BadInput(f"--kv-type {s.kv_type} needs --flash-attn on (llama.cpp refuses a quantized V cache without flash attention)")
     if s.gpu_layers is not None and s.gpu_layers < 0:
         raise BadInput(f"--gpu-layers {s.gpu_layers} must be 0 or more (or 'auto')")
+    if s.concurrency < 1 or s.concurrency > MAX_SEQ:
+        raise BadInput(f"--concurrency {s.concurrency} must be between 1 and {MAX_SEQ} (llama.cpp's most parallel sequences)")
+    if s.context * s.concurrency > MAX_CONTEXT * MAX_SEQ:
+        raise BadInput(f"--context {s.context} x --concurrency {s.concurrency} is beyond any llama.cpp context")
 
 
 # Results are built with model_construct: they are computed here, not read from outside, and
@@ -482,8 +586,11 @@ def estimate_fit(
     size_factor: float = 1.0,
     reference_gpus: list[GpuTarget] | None = None,
     follow_ups: bool = True,
+    concurrency_answers: bool = False,
+    target_tokens_per_s: float | None = None,
 ) -> FitEstimate:
-    """Fit verdict, memory breakdown and speed for ``model`` at ``quant`` on ``hw``."""
+    """Fit verdict, memory breakdown and speed for ``model`` at ``quant`` on ``hw``. ``concurrency_answers``: also
+    serving ``settings.concurrency`` sequences at once (est.concurrency; always when concurrency > 1)."""
     validate_settings(model, settings)
     given_tensors = tensors
     if tensors is None:
@@ -549,6 +656,10 @@ def estimate_fit(
     est.notes.extend(speed_notes)
     if verdict == "none":
         est.headroom_bytes = _shortfall(ctx)
+    if verdict != "none" and (concurrency_answers or settings.concurrency > 1):
+        est.concurrency = concurrency_estimate(
+            model, quant, settings, hw, verdict, target_tokens_per_s, tensors=given_tensors, size_factor=size_factor
+        )
     if follow_ups:
         _follow_ups(est, model, quant, settings, hw, size_factor, reference_gpus or [], exact_tensors=given_tensors)
     return est

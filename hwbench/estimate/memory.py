@@ -117,16 +117,40 @@ def is_swa_layer(m: ModelSpec, layer: int) -> bool:
     return lay is not None and layer % lay[1] < lay[1] - 1
 
 
+def kv_streams(s: EstimateSettings) -> int:
+    """KV buffers ("streams") llama.cpp allocates: one per sequence, or one shared (--kv-unified).
+
+    src/llama-model.cpp (create_memory) / src/llama-kv-cache.cpp: ``n_stream = kv_unified ? 1 : n_seq_max``.
+    """
+    return 1 if s.kv_unified else max(1, s.concurrency)
+
+
+def full_cells_per_stream(s: EstimateSettings) -> int:
+    """Cells of one KV stream on a full-attention layer for ``concurrency`` sequences of ``context`` tokens each.
+
+    Serving N sequences of C tokens means llama.cpp's total -c is N x C. src/llama-context.cpp: n_ctx is padded
+    to 256; unified, the one stream holds all of it (n_ctx_seq = n_ctx); otherwise each of the N streams holds
+    n_ctx_seq = pad(n_ctx / N, 256) cells. With N = 1 both are pad(C, 256), as before.
+    """
+    n = max(1, s.concurrency)
+    n_ctx = pad(s.context * n, KV_PAD)
+    if s.kv_unified or n == 1:
+        return n_ctx
+    return pad(n_ctx // n, KV_PAD)
+
+
 def kv_cells(m: ModelSpec, s: EstimateSettings, layer: int) -> int:
-    """KV cache cells of ``layer`` (after llama.cpp's padding and sliding-window sizing).
+    """KV cache cells of ``layer`` per stream (after llama.cpp's padding and sliding-window sizing).
 
     llama.cpp's iSWA cache (src/llama-kv-cache-iswa.cpp) gives windowed layers
-    ``min(full, pad(n_swa + n_ubatch))`` cells; chunked attention (Llama 4) uses the same cache.
+    ``min(full, pad(n_swa + n_ubatch))`` cells per stream (``n_swa x n_seq`` when the cache is unified);
+    chunked attention (Llama 4) uses the same cache.
     """
-    full = pad(s.context, KV_PAD)
+    full = full_cells_per_stream(s)
     lay = swa_layout(m)
     if lay is not None and is_swa_layer(m, layer):
-        return min(full, pad(lay[0] + s.ubatch, KV_PAD))
+        window = lay[0] * (max(1, s.concurrency) if s.kv_unified else 1)
+        return min(full, pad(window + s.ubatch, KV_PAD))
     return full
 
 
@@ -141,7 +165,7 @@ def kv_bytes_layer(m: ModelSpec, s: EstimateSettings, layer: int) -> int:
     tk = GGML_TYPES[kv_type_name(s.kv_type)]
     tv = tk
     dk, dv = kv_row_dims(m)
-    cells = kv_cells(m, s, layer)
+    cells = kv_cells(m, s, layer) * kv_streams(s)  # every stream has its own cells (src/llama-kv-cache.cpp: [.., kv_size, n_stream])
     return cells * (_row_bytes(tk.name, dk) + (_row_bytes(tv.name, dv) if dv else 0))
 
 
@@ -206,11 +230,12 @@ def weight_layout(tensors: list[TensorSpec], n_layer: int, size_factor: float = 
 
 def kv_cells_by_kind(m: ModelSpec, s: EstimateSettings, n_kv: int | None = None) -> list[int]:
     """The distinct KV sizes (cells) the attention layers see: the full cache, plus the SWA cache."""
-    full = n_kv if n_kv is not None else pad(s.context, KV_PAD)
+    full = n_kv if n_kv is not None else full_cells_per_stream(s)
     out = [full]
     lay = swa_layout(m)
     if lay is not None:
-        out.append(min(full, pad(lay[0] + s.ubatch, KV_PAD)))
+        window = lay[0] * (max(1, s.concurrency) if s.kv_unified else 1)
+        out.append(min(full, pad(window + s.ubatch, KV_PAD)))
     return out
 
 
@@ -250,7 +275,10 @@ def compute_bytes(
     backend take their replay (``_replay_mla_graph``) alone.
     """
     f32 = 4
-    n_ub = max(1, min(s.ubatch, s.batch, max(1, s.context)))
+    # worst case reserved by src/llama-context.cpp (sched_reserve): n_tokens = min(n_ctx, n_ubatch), n_ctx being the
+    # total over the sequences; without --kv-unified those tokens are split over n_seq streams of n_kv cells each, so
+    # the score/mask tensors ([n_kv, n_tokens/n_stream, n_head, n_stream]) are as large as one stream's: n_kv is per stream
+    n_ub = max(1, min(s.ubatch, s.batch, max(1, s.context * max(1, s.concurrency))))
     T = n_ub
     E = m.n_embd
     u = E * T * f32

@@ -62,7 +62,7 @@ from hwbench import assumptions as A
 # change: a formula here or in fit.speed_inputs, BACKENDS, CPU_KERNELS, the GPU architecture rules.
 # Never for comments or refactors that keep every result (tests/estimate/test_speed.py pins results
 # per version and fails when they move without a bump). Form: the date of the change, .N if several.
-SPEED_MODEL_VERSION = "2026-12-02.2"
+SPEED_MODEL_VERSION = "2026-12-02.3"  # .3: concurrency (batched decode, step_time_s); N=1 results unchanged
 
 @dataclass(frozen=True)
 class BackendConstants:
@@ -292,6 +292,10 @@ class DeviceShare:
     # the same for the output (logits) matrix, which decode computes every token and prompt
     # processing only for the last token
     output_types: dict[str, float] = field(default_factory=dict)
+    # MoE: bytes of ALL routed experts on this device, and the share one token uses (n_expert_used / n_expert).
+    # A batch of N tokens touches more distinct experts than one: step_time_s reads 1 - (1 - share)^N of them.
+    expert_bytes: int = 0
+    expert_share: float = 1.0
 
 
 def _pnorm(a: float, b: float, p: float) -> float:
@@ -343,6 +347,89 @@ def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mappin
         t += _pnorm(t_mem, sh.layers * c.layer_overhead_s, c.overlap_p) + t_kv
     main = shares[0].backend if shares else "cpu"
     return t + backend_constants(main, backends).token_overhead_s
+
+
+# Batched decoding (issue 13: llama.cpp -np N, llama-batched-bench). One decode step advances all N sequences by one
+# token: the weights are streamed once for the step (MoE: the experts the N tokens are routed to, 1 - (1 - k/E)^N of
+# them if routing is independent, an assumption), each sequence reads its own KV cache, the dispatch floor is paid
+# once, and the matmuls do N rows of work instead of one. The weight term therefore moves smoothly from memory-bound
+# (N small: the time of one token) to compute-bound (N large: N x the matmul time of one token):
+#
+#     t_w(N)  = (t_w(1)^p + (N t_f)^p - t_f^p)^(1/p)        t_f = (layer + output matmul flops per token) / (eff x peak)
+#     t_step  = sum_d [p-norm(t_w_d(N) (+ N t_kv_d off the GPU), layers_d x layer_overhead) + N t_kv_d (GPU)] + token_overhead
+#
+# t_w(1) is the single-stream weight time of generation_time_s (memory, or ALU where that binds), so N = 1 gives exactly
+# the fitted batch-1 result; t_f uses the prompt-processing matmul efficiencies of the backend (MMQ / GEMM kernels),
+# p = batch_p() (hwbench/assumptions.py, batch_decode_p). The p-norm shape and the reuse of the prompt efficiencies are
+# ASSUMED (not fitted on batched measurements: none were made on an idle machine, see docs/accuracy.md); aggregate
+# tokens/s = N / t_step, per user 1 / t_step.
+
+
+def batch_p() -> float:
+    """The p of the memory -> compute transition of batched decoding (assumed: assumptions.batch_decode_p)."""
+    return A.value("batch_decode_p")
+
+
+def _matmul_time_per_token_s(sh: DeviceShare, c: BackendConstants) -> float:
+    """Seconds of matmul compute for one decoded token on this device at the prompt kernels' efficiency (weights + output)."""
+    flops = sh.flops_per_token + 2.0 * sum(sh.output_types.values())
+    if flops <= 0 or sh.tflops <= 0:
+        return 0.0
+    if sh.backend == "cpu":
+        inv = cpu_gemm_inverse_factor(sh.weight_types) if sh.weight_types else 1.0
+        return flops * inv / (c.flops_efficiency * sh.tflops * 1e12)
+    e = (c.flops_efficiency_quant or c.flops_efficiency) if sh.quantized else c.flops_efficiency
+    return flops / (e * matrix_tflops(sh.name, sh.backend, sh.tflops) * 1e12)
+
+
+def _weight_time_s(sh: DeviceShare, c: BackendConstants, bw: float) -> float:
+    """Single-stream weight time of one device (memory, or the ALU rate where that binds): generation_time_s's t_mem
+    without the KV term."""
+    t_mem = sh.weight_bytes_read / (c.bw_efficiency * bw * 1e9)
+    if c.decode_alu_p and sh.weight_types and sh.tflops > 0:
+        return _pnorm(t_mem, cpu_decode_alu_time_s(sh), c.decode_alu_p)
+    return t_mem
+
+
+def step_time_s(
+    shares: list[DeviceShare], depth: int, n_seq: int = 1, *, backends: Mapping[str, BackendConstants] | None = None
+) -> tuple[float, str]:
+    """Seconds per decode step advancing ``n_seq`` sequences by one token each at KV depth ``depth`` (comment above),
+    and which term binds at n_seq ("memory" or "compute"). ``n_seq`` = 1: exactly generation_time_s."""
+    if n_seq <= 1:
+        return generation_time_s(shares, depth, backends=backends), "memory"
+    t = 0.0
+    mem_part = comp_part = 0.0
+    p = batch_p()
+    for sh in shares:
+        if sh.layers == 0 and sh.weight_bytes_read == 0:
+            continue
+        c = backend_constants(sh.backend, backends)
+        eff = c.bw_efficiency
+        bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
+        t_kv = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
+        w1 = _weight_time_s(sh, c, bw)  # generation_time_s's batch-1 weight term (memory, or the CPU kernels' ALU rate)
+        if not c.decode_alu_p and sh.tflops > 0 and sh.weight_types and (c.dequant_flops_per_elem_kquant or c.dequant_flops_per_elem_legacy):
+            fam = family_elements(sh, with_output=True)  # Metal: at least the dequantization ALU time, as in generation_time_s
+            alu = fam.get("kquant", 0.0) * c.dequant_flops_per_elem_kquant + fam.get("legacy", 0.0) * c.dequant_flops_per_elem_legacy
+            w1 = max(w1, alu / (sh.tflops * 1e12))
+        elif not c.decode_alu_p and c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
+            w1 = max(w1, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
+        if sh.expert_bytes and 0 < sh.expert_share < 1 and sh.weight_bytes_read > 0:
+            # MoE: N tokens routed independently touch 1 - (1 - k/E)^N of the experts, each read once per step
+            touched = 1.0 - (1.0 - sh.expert_share) ** n_seq
+            w1 *= (sh.weight_bytes_read + sh.expert_bytes * (touched - sh.expert_share)) / sh.weight_bytes_read
+        t_f = _matmul_time_per_token_s(sh, c)
+        wn = max(w1, (w1**p + (n_seq * t_f) ** p - t_f**p) ** (1.0 / p)) if t_f > 0 else w1
+        mem_part += w1
+        comp_part += n_seq * t_f
+        floor = sh.layers * c.layer_overhead_s
+        if c.kv_separate:
+            t += _pnorm(wn, floor, c.overlap_p) + n_seq * t_kv
+        else:
+            t += _pnorm(wn + n_seq * t_kv, floor, c.overlap_p)
+    main = shares[0].backend if shares else "cpu"
+    return t + backend_constants(main, backends).token_overhead_s, ("compute" if comp_part > mem_part else "memory")
 
 
 def prompt_time_per_token_s(
@@ -403,6 +490,10 @@ class SpeedInputs:
 
     def generation_time_s(self, backends: Mapping[str, BackendConstants] | None = None) -> float:
         return generation_time_s(self.generation, self.depth, backends=backends)
+
+    def step_time_s(self, n_seq: int, backends: Mapping[str, BackendConstants] | None = None) -> float:
+        """Seconds per decode step of ``n_seq`` sequences together (aggregate tokens/s = n_seq / this)."""
+        return step_time_s(self.generation, self.depth, n_seq, backends=backends)[0]
 
     def prompt_time_per_token_s(self, backends: Mapping[str, BackendConstants] | None = None) -> float:
         return prompt_time_per_token_s(

@@ -35,6 +35,7 @@ def build_report(
     generated_at: str | None = None,
     ownership: Any = None,
     price_overrides: dict[str, Any] | None = None,
+    concurrency: int | str | None = None,
 ) -> str:
     """Render the report HTML. Without ``host``: the first record's inventory, else this machine's.
 
@@ -87,7 +88,7 @@ def build_report(
         except ValueError:
             ownership = None
     recs, as_of, price_sources, rec_assumptions = v.recommendation_views(
-        rec_models, target_tokens_per_s, context, extra_dir, ownership=ownership, price_overrides=price_overrides
+        rec_models, target_tokens_per_s, context, extra_dir, ownership=ownership, price_overrides=price_overrides, concurrency=concurrency
     )
     if not as_of:
         from hwbench.profiles import load_instances

@@ -146,11 +146,12 @@ Speeds assume one stream (batch 1). Sizes without a named model use a reference 
 configurations that hold it fully. <b>Prices as of {{ prices_as_of }}</b> (instance profiles; sources in section 5).</p>
 {% for rec in recommendations %}
 <h3>{{ rec.title }}</h3>
+{% if rec.concurrency_text %}<p class="note">{{ rec.concurrency_text }}</p>{% endif %}
 {% if rec.rent %}
 <table>
 <tr><th>#</th><th>instance</th><th>GPUs</th><th>runs</th><th class="num">gen tok/s</th><th class="num">prompt tok/s</th><th class="num">USD/hour</th><th class="num">USD / M tokens</th><th>region</th><th>price as of (age)</th></tr>
 {% for c in rec.rent %}<tr><td class="num">{{ loop.index }}</td><td>{{ c.name }}</td><td>{{ c.gpus }}</td><td class="v-{{ c.verdict }}">{{ c.verdict }}</td>
-<td class="num">{{ m.num(c.gen) }}</td><td class="num">{{ m.num(c.pp, 0) }}</td><td class="num">{{ "%.3f"|format(c.usd_per_hour) }}</td><td class="num">{{ m.num(c.usd_mtok, 2) }}</td><td>{{ c.region }}</td><td>{{ c.as_of }} ({{ c.age }})</td></tr>
+<td class="num">{{ m.num(c.gen) }}{% if c.users %} x {{ c.users }} users = {{ m.num(c.aggregate) }}{% endif %}</td><td class="num">{{ m.num(c.pp, 0) }}</td><td class="num">{{ "%.3f"|format(c.usd_per_hour) }}</td><td class="num">{{ m.num(c.usd_mtok, 2) }}</td><td>{{ c.region }}</td><td>{{ c.as_of }} ({{ c.age }})</td></tr>
 {% if c.notes %}<tr><td></td><td colspan="9" class="note">{{ c.notes }}</td></tr>{% endif %}
 {% endfor %}
 </table>

@@ -345,6 +345,7 @@ def recommendation_views(
     top: int = 5,
     ownership: Any = None,
     price_overrides: dict[str, Any] | None = None,
+    concurrency: int | str | None = None,
 ) -> tuple[list[dict[str, Any]], list[str], list[str], list[str]]:
     """Per target model: cheapest rentals meeting the target, GPUs that hold it, buy-vs-rent lines.
 
@@ -375,11 +376,12 @@ def recommendation_views(
             EstimateSettings(context=context),
             target_tokens_per_s=target_tps,
             extra_dir=extra_dir,
-            first=top,
+            first=top if concurrency is None else None,  # ranked by USD per million tokens: the cheapest per hour may not be first
             buy=True,
             buy_gpus=buy_gpus,
             ownership=own,
             price_overrides=price_overrides,
+            concurrency=concurrency,
         )
         assumptions += [a for a in rec.assumptions if a not in assumptions]  # every model's (e.g. a borrowed layer shape)
         rent = [c for c in rec.candidates if c.meets_target][:top]
@@ -397,7 +399,9 @@ def recommendation_views(
                         "name": c.name,
                         "gpus": f"{c.gpu_count:g} x {c.gpu_model}" if c.gpu_model and c.gpu_count else f"CPU, {c.vcpus or '?'} vCPUs",
                         "verdict": c.verdict,
-                        "gen": c.gen_tokens_per_s,
+                        "gen": c.per_user_tokens_per_s if c.concurrency is not None else c.gen_tokens_per_s,
+                        "users": c.concurrency,  # --concurrency: users served at once (None: one stream)
+                        "aggregate": c.aggregate_tokens_per_s,
                         "pp": c.prompt_tokens_per_s,
                         "usd_per_hour": c.usd_per_hour,
                         "usd_mtok": c.usd_per_million_tokens,
@@ -408,6 +412,12 @@ def recommendation_views(
                     }
                     for c in rent
                 ],
+                "concurrency_text": (
+                    f"Serving several users at once (--concurrency {concurrency}): ranked by {rec.ranked_by}. "
+                    "gen tok/s is per user; x users = the aggregate tokens/s the USD per million tokens is computed from (estimated)."
+                    if concurrency is not None
+                    else ""
+                ),
                 "buy": [buy_row_view(b) for b in buy],
                 "buy_price_text": "known for some" if any(b.purchase_usd for b in buy) else "none known in the GPU profiles",
                 "buy_vs_rent": rec.buy_vs_rent,
