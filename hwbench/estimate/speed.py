@@ -333,20 +333,25 @@ def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mappin
         t_kv = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
         if not c.kv_separate:
             t_mem, t_kv = t_mem + t_kv, 0.0
-        if c.decode_alu_p and sh.weight_types and sh.tflops > 0:
-            # CPU: the mat-vec kernels' dequantize + dot-product rate can be slower than the bus
-            t_mem = _pnorm(t_mem, cpu_decode_alu_time_s(sh), c.decode_alu_p)
-        elif (c.dequant_flops_per_elem_kquant or c.dequant_flops_per_elem_legacy) and sh.weight_types and sh.tflops > 0:
-            # decode ALU work per weight by type family: K-quants unpack more per weight than Q4_0/Q8_0 (Apple GPUs)
-            fam = family_elements(sh, with_output=True)
-            alu = fam.get("kquant", 0.0) * c.dequant_flops_per_elem_kquant + fam.get("legacy", 0.0) * c.dequant_flops_per_elem_legacy
-            t_mem = max(t_mem, alu / (sh.tflops * 1e12))
-        elif c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
-            # decode of quantized weights can be ALU-bound (e.g. K-quants on Apple GPUs)
-            t_mem = max(t_mem, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
-        t += _pnorm(t_mem, sh.layers * c.layer_overhead_s, c.overlap_p) + t_kv
+        t += _pnorm(_decode_alu_bound(sh, c, t_mem), sh.layers * c.layer_overhead_s, c.overlap_p) + t_kv
     main = shares[0].backend if shares else "cpu"
     return t + backend_constants(main, backends).token_overhead_s
+
+
+def _decode_alu_bound(sh: DeviceShare, c: BackendConstants, t_mem: float) -> float:
+    """A device's decode memory time ``t_mem`` where the kernels' ALU work per weight can bind instead."""
+    if c.decode_alu_p and sh.weight_types and sh.tflops > 0:
+        # CPU: the mat-vec kernels' dequantize + dot-product rate can be slower than the bus
+        return _pnorm(t_mem, cpu_decode_alu_time_s(sh), c.decode_alu_p)
+    if (c.dequant_flops_per_elem_kquant or c.dequant_flops_per_elem_legacy) and sh.weight_types and sh.tflops > 0:
+        # decode ALU work per weight by type family: K-quants unpack more per weight than Q4_0/Q8_0 (Apple GPUs)
+        fam = family_elements(sh, with_output=True)
+        alu = fam.get("kquant", 0.0) * c.dequant_flops_per_elem_kquant + fam.get("legacy", 0.0) * c.dequant_flops_per_elem_legacy
+        return max(t_mem, alu / (sh.tflops * 1e12))
+    if c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
+        # decode of quantized weights can be ALU-bound (e.g. K-quants on Apple GPUs)
+        return max(t_mem, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
+    return t_mem
 
 
 # Batched decoding (issue 13: llama.cpp -np N, llama-batched-bench). One decode step advances all N sequences by one
@@ -382,15 +387,6 @@ def _matmul_time_per_token_s(sh: DeviceShare, c: BackendConstants) -> float:
     return flops / (e * matrix_tflops(sh.name, sh.backend, sh.tflops) * 1e12)
 
 
-def _weight_time_s(sh: DeviceShare, c: BackendConstants, bw: float) -> float:
-    """Single-stream weight time of one device (memory, or the ALU rate where that binds): generation_time_s's t_mem
-    without the KV term."""
-    t_mem = sh.weight_bytes_read / (c.bw_efficiency * bw * 1e9)
-    if c.decode_alu_p and sh.weight_types and sh.tflops > 0:
-        return _pnorm(t_mem, cpu_decode_alu_time_s(sh), c.decode_alu_p)
-    return t_mem
-
-
 def step_time_s(
     shares: list[DeviceShare], depth: int, n_seq: int = 1, *, backends: Mapping[str, BackendConstants] | None = None
 ) -> tuple[float, str]:
@@ -408,13 +404,8 @@ def step_time_s(
         eff = c.bw_efficiency
         bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
         t_kv = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
-        w1 = _weight_time_s(sh, c, bw)  # generation_time_s's batch-1 weight term (memory, or the CPU kernels' ALU rate)
-        if not c.decode_alu_p and sh.tflops > 0 and sh.weight_types and (c.dequant_flops_per_elem_kquant or c.dequant_flops_per_elem_legacy):
-            fam = family_elements(sh, with_output=True)  # Metal: at least the dequantization ALU time, as in generation_time_s
-            alu = fam.get("kquant", 0.0) * c.dequant_flops_per_elem_kquant + fam.get("legacy", 0.0) * c.dequant_flops_per_elem_legacy
-            w1 = max(w1, alu / (sh.tflops * 1e12))
-        elif not c.decode_alu_p and c.dequant_flops_per_byte and sh.quantized and sh.tflops > 0:
-            w1 = max(w1, sh.weight_bytes_read * c.dequant_flops_per_byte / (sh.tflops * 1e12))
+        # generation_time_s's batch-1 weight term, without the KV reads (memory, or the kernels' ALU rate where it binds)
+        w1 = _decode_alu_bound(sh, c, sh.weight_bytes_read / (eff * bw * 1e9))
         if sh.expert_bytes and 0 < sh.expert_share < 1 and sh.weight_bytes_read > 0:
             # MoE: N tokens routed independently touch 1 - (1 - k/E)^N of the experts, each read once per step
             touched = 1.0 - (1.0 - sh.expert_share) ** n_seq
