@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hwbench import assumptions as A
+from hwbench.commands._model_options import gguf_option, model_option
 from hwbench.errors import BadInput
 from hwbench.quant import accepted_quants_text
 
@@ -86,17 +87,8 @@ def reference_gpu_targets(profiles_dir: str | None):  # type: ignore[no-untyped-
 @click.command("check")
 @click.option("--params", help="Model size: 7b, 7.6b, 32B, 500m, 1.5t, or a MoE as 8x7b.")
 @click.option("--active-params", help="Parameters active per token (MoE), e.g. 3b.")
-@click.option(
-    "--model",
-    "model_name",
-    help="A bundled model (llama-3.1-8b; `hwbench profiles list models`), a Hugging Face repo id (Qwen/Qwen3-32B[@REV]) "
-    "or Hub URL; a GGUF repo's file is chosen by --quant. Reads config.json or the GGUF header only, never the weights.",
-)
-@click.option(
-    "--gguf",
-    help="A GGUF file's header for exact tensor sizes: a local path, an https:// URL or hf://ORG/NAME/FILE.gguf "
-    "(read with HTTP range requests; split -00001-of-N files are summed).",
-)
+@model_option
+@gguf_option
 @click.option("--quant", "-q", help=f"Quantization (default Q4_K_M): {accepted_quants_text()}.")
 @click.option("--context", "-c", type=int, default=8192, show_default=True, help="Context length in tokens.")
 @click.option("--kv-type", default="f16", show_default=True, help="KV cache type: f16, q8_0, q4_0.")
