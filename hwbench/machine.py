@@ -86,7 +86,10 @@ def this_machine(
         else:
             host = detect_all(quick=True, include_gpus=include_gpus)
     cal = calibration_for(host)
-    return Machine(host=host, target=target_from_host(host, cal, profiles_dir, probe=probe_for(host)), calibration=cal)
+    # a calibration holding both CPU figures replaces the probe's anyway: use a saved probe, never measure one for it
+    calibrated = cal is not None and bool(cal.cpu_bandwidth_gbps) and bool(cal.cpu_pp_tflops)
+    probe = probe_for(host, run_if_missing=False if calibrated else None)
+    return Machine(host=host, target=target_from_host(host, cal, profiles_dir, probe=probe), calibration=cal)
 
 
 def probe_for(host: HostInfo, *, run_if_missing: bool | None = None) -> Probe | None:

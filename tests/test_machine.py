@@ -80,3 +80,24 @@ def test_a_bad_calibration_file_is_ignored(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(calibration, "load_calibration", bad)
     m = this_machine(host=minimal_host())
     assert m.calibration is None and m.target.cpu_bandwidth_source == "assumed"
+
+
+def test_a_full_calibration_is_not_probed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `bench`'s calibration holding both CPU figures, check measures no probe (it would be overridden)."""
+    from hwbench.calibration import Calibration, machine_key, save_calibration, speed_model_id
+
+    host = minimal_host().model_copy(update={"warnings": []})
+    key = machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes)
+    ran: list[str] = []
+    monkeypatch.setattr("hwbench.probe.run_probe", lambda k: ran.append(k))
+    monkeypatch.setenv("HWBENCH_PROBE", "1")
+
+    this_machine(host=host)  # no calibration yet: the first check probes
+    assert ran == [key]
+    ran.clear()
+    save_calibration(
+        Calibration(run_id="r1", created_at="2026-12-02", machine_key=key, cpu_bandwidth_gbps=40.0, cpu_pp_tflops=0.5, speed_model=speed_model_id())
+    )
+    m = this_machine(host=host)
+    assert ran == [], "a probe was measured although the calibration replaces its figures"
+    assert m.target.cpu_bandwidth_source == "measured" and m.target.cpu_bandwidth_gbps == 40.0
