@@ -38,15 +38,15 @@ def test_top_level_profiles_is_the_same_folder_not_a_copy() -> None:
 
 
 def test_package_data_in_pyproject_covers_every_bundled_file() -> None:
-    import fnmatch
-
     import tomllib
 
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["hwbench"]
+    # setuptools expands package-data like Path.glob: `*` stays within one folder (fnmatch's would cross folders)
+    package = profiles.BUNDLED_DIR.parent
+    shipped = {f for p in patterns for f in package.glob(p)}
     for f in profiles.BUNDLED_DIR.rglob("*"):
-        if f.is_file():
-            rel = f.relative_to(profiles.BUNDLED_DIR.parent).as_posix()
-            assert any(fnmatch.fnmatch(rel, p) for p in patterns), f"{rel} would be left out of the wheel"
+        if f.is_file() and "__pycache__" not in f.parts:
+            assert f in shipped, f"{f.relative_to(package)} would be left out of the wheel"
 
 
 # every command that reads profiles, as a new user types it
