@@ -4,7 +4,9 @@ Maintainer tool (never imported by the package). The rows below were read by han
 Epoch AI's ML hardware dataset (ml_hardware.csv, copies in github.com/joshyou/clod and sr3-k/data),
 Wikipedia's NVIDIA GPU list as scraped in voidful/gpu-info-api (gpu.json, branch gpu-data), and stored
 vendor/press/news pages (URLs in each row); a second pass the same day added more rows of the scrape and
-AMD, Intel and Apple prices from news pages (a price a page only mentions in passing says so in its source). Usage: PYTHONPATH=. python scripts/build_gpu_prices.py hwbench/data/gpu_prices.yaml (also writes MISSING_PRICES.md
+AMD, Intel and Apple prices from news pages (a price a page only mentions in passing says so in its source); a third pass
+the same day added the remaining matching rows of the Epoch AI dataset and the scrape (Intel Arc) and more AMD RX 6000/7000
+and Apple base-configuration prices from news pages. Usage: PYTHONPATH=. python scripts/build_gpu_prices.py hwbench/data/gpu_prices.yaml (also writes MISSING_PRICES.md
 beside it)
 """
 
@@ -293,6 +295,134 @@ add(
     "2023-01-17",
     memory_gib=32,
 )
+# --- added 2026-12-02 (third pass): the rest of the Epoch AI and Wikipedia-scrape rows that match a profile, and AMD
+# RX 6000/7000 cards and Apple base configurations from stored news pages (search tool, pages corpus)
+add(
+    "NVIDIA Tesla V100 SXM2 16 GB",
+    11500,
+    "release price",
+    "one accelerator (card or module)",
+    EPOCH.format(row="NVIDIA Tesla V100 SXM2") + "; the row gives 16 GB of memory",
+    "2017-07-01",
+)
+add(
+    "NVIDIA Tesla P100 PCIe 16 GB",
+    5699,
+    "release price",
+    "one accelerator (card or module)",
+    EPOCH.format(row="NVIDIA P100")
+    + "; the row gives 16 GB and links the P100 PCIe datasheet (nvidia-tesla-p100-PCIe-datasheet.pdf); its release date is the P100's announcement",
+    "2016-04-05",
+)
+WIKI_INTEL = (
+    "Wikipedia 'List of Intel graphics processing units', as scraped in voidful/gpu-info-api gpu.json "
+    "(branch gpu-data @03a6b34, 2025-06-16), row '{row}', column 'MSRP (USD)'"
+)
+for gpu, row, usd, day in [
+    ("Intel Arc A380", "Arc 3 / A380", 139, "2022-06-14"),
+    ("Intel Arc A580", "Arc 5 / A580", 179, "2023-10-10"),
+    ("Intel Arc A770", "Arc 7 / A77016GB, the 16 GB card", 349, "2022-10-14"),
+]:
+    add(gpu, usd, "launch MSRP", card, WIKI_INTEL.format(row=row), day)
+RX6X50 = (
+    "https://wccftech.com/amd-radeon-rx-6950-xt-rx-6750-xt-rx-6650-xt-official-launch-specs-prices-performance/ (2022-05-10: "
+    "'AMD Radeon RX 6950 XT For $1099 US, RX 6750 XT For $549 US, RX 6650 XT For $399 US Now Official'; on sale that day per "
+    "https://www.windowscentral.com/amd-launches-radeon-rx-6950-xt-6750-xt-and-6650-xt-graphics-cards)"
+)
+add("AMD Radeon RX 6950 XT", 1099, "launch MSRP", card, RX6X50, "2022-05-10")
+add("AMD Radeon RX 6750 XT", 549, "launch MSRP", card, RX6X50, "2022-05-10")
+add(
+    "AMD Radeon RX 6700 XT",
+    479,
+    "launch MSRP",
+    card,
+    "https://www.driverscloud.com/en/news/1527/radeon-rx-6700-xt-the-latest-from-amd (AMD's 2021-03-03 announcement: 'available on "
+    "March 18 ... with an official price of $479'); also https://techgamebox.com/amd-announces-479-rx-6700-xt-graphics-card-for-1440p-gaming",
+    "2021-03-18",
+)
+add(
+    "AMD Radeon RX 6600 XT",
+    379,
+    "launch MSRP",
+    card,
+    "https://propakistani.pk/2021/07/31/amd-announces-its-cheapest-rx-6000-series-graphics-card-yet/ (2021-07-31: 'The AMD RX 6600 XT "
+    "has an official price of $379 and will be available from August 11'); also https://www.cnet.com/tech/computing/amd-radeon-rx-6600-xt-gpu-ships-aug-11-starting-at-379/",
+    "2021-08-11",
+)
+add(
+    "AMD Radeon RX 6600",
+    329,
+    "launch MSRP",
+    card,
+    "https://www.moneycontrol.com/news/technology/amd-announces-radeon-rx-6600-graphics-card-based-on-rdna2-architecture-all-you-need-to-know-7582421.html "
+    "(2021-10-14: 'The AMD Radeon RX 6600 GPU is priced at $329 ... in the US'); launch date 2021-10-13 from the Wikipedia AMD list as "
+    "scraped in voidful/gpu-info-api gpu.json (@03a6b34), row 'Radeon RX 6600 (Navi 23)'",
+    "2021-10-13",
+)
+add(
+    "AMD Radeon RX 7700 XT",
+    449,
+    "launch MSRP",
+    card,
+    "https://www.tweaktown.com/reviews/10526/sapphire-pulse-amd-radeon-rx-7700-xt/index.html (launch review: 'the Radeon RX 7700 XT, "
+    "with its MSRP of USD 449'); on sale 2023-09-06 with the RX 7800 XT, per https://techwarrant.com/?p=127026",
+    "2023-09-06",
+)
+add(
+    "Apple M1 (8-core GPU)",
+    699,
+    SYSTEM,
+    "Mac mini (2020), M1 8-core CPU / 8-core GPU, 8 GB unified memory, 256 GB SSD (base configuration)",
+    "https://www.iphonelife.com/content/mac-mini-2020-there-room-market-tiny-computer ('Prices: $699 for 256GB SSD storage'; 'Apple M1 chip "
+    "with 8-core CPU, 8-core GPU'; '8 GB up to 16 GB'); announced 2020-11-10 per https://www.imore.com/mac-mini-2020-release-date-price-and-everything-you-need-know",
+    "2020-11-10",
+    memory_gib=8,
+)
+add(
+    "Apple M1 Pro (16-core GPU)",
+    2499,
+    SYSTEM,
+    "MacBook Pro 16-inch (2021), M1 Pro 10-core CPU / 16-core GPU, 16 GB unified memory, 512 GB SSD (base configuration)",
+    "https://pagesfestival.com/starts-at-1999-ends-at-6099-heres-what-the-new-macbook-pros-will-cost-you (copy of Ars Technica's report on Apple's 2021-10-18 event: 'the "
+    "16-inch model starts at $2,499 ... an M1 Pro processor, 16GB of memory, and 512GB of storage'); 16-core GPU: "
+    "https://www.greenground.it/2021/10/18/new-macbook-pro-16-inch-2021/ ('the M1 Pro MacBook Pro 16-inch features a 16 core GPU')",
+    "2021-10-18",
+    memory_gib=16,
+)
+add(
+    "Apple M3 (10-core GPU)",
+    1599,
+    SYSTEM,
+    "MacBook Pro 14-inch (Nov 2023), M3 8-core CPU / 10-core GPU, 8 GB unified memory, 512 GB SSD (base configuration)",
+    "https://www.atthepeople.com/technology-innovation/technology/2023/apples-m3-chip-revolution-a-comprehensive-guide-for-the-average-consumer/ "
+    "('14-Inch Base Model: Priced at $1,599, this model sports the M3 chip with an 8-core CPU and 10-core GPU ... its 8GB of RAM'); "
+    "512 GB from https://meterpreter.org/apple-launches-new-14-16-inch-macbook-pro-and-24-inch-imac-equipped-with-m3-series-chips/; "
+    "announced 2023-10-30 per https://gtechbooster.com/new-macbooks-of-2023/",
+    "2023-10-30",
+    memory_gib=8,
+)
+add(
+    "Apple M3 Pro (18-core GPU)",
+    2499,
+    SYSTEM,
+    "MacBook Pro 16-inch (Nov 2023), M3 Pro 12-core CPU / 18-core GPU, 18 GB unified memory (base configuration)",
+    "https://thewisernews.com/post.php?post_id=114 (the lineup after Apple's M3 announcement: 'MacBook Pro M3 Pro 16-inch: $2,499'); "
+    "chip and memory of that model from Apple's tech specs https://support.apple.com/en-au/117737 ('MacBook Pro (16-inch, Nov 2023)': "
+    "M3 Pro 12-core CPU, 18-core GPU, 18GB unified memory); announced 2023-10-30",
+    "2023-10-30",
+    memory_gib=18,
+)
+add(
+    "Apple M4 Pro (20-core GPU)",
+    2499,
+    SYSTEM,
+    "MacBook Pro 16-inch (2024), M4 Pro 14-core CPU / 20-core GPU, 24 GB unified memory (base configuration)",
+    "https://coinwebko.com/detail/151131 (Yahoo Finance, 2024-10-30: 'The 16-inch model starts at $2,499 and comes with the M4 Pro and 24GB "
+    "of memory'; 'The M4 Pro features a 14-core ... CPU, 20-core ... GPU'); the 16-inch's M4 Pro is the 14-core CPU / 20-core GPU "
+    "configuration per https://www.shrook.com/a/apple-macbook-pro-16",
+    "2024-10-30",
+    memory_gib=24,
+)
 hdr = """# Purchase prices of GPUs and complete machines, one entry per GPU profile (gpus.yaml name), merged
 # into the GPU profiles when they load (hwbench/profiles.py). Kept apart from gpus.yaml, which
 # scripts/build_gpu_profiles.py generates from specs. Never invented: each price names its source and
@@ -310,20 +440,26 @@ with open(sys.argv[1], "w", encoding="utf-8") as f:
 MISSING_HEAD = """# GPU profiles without a purchase price
 
 Buyable GPU profiles (`recommend --buy` considers them) for which no dated, sourced purchase price was found
-in the sources read for hwbench/data/gpu_prices.yaml (Epoch AI's ML hardware dataset, Wikipedia's NVIDIA GPU
-list as scraped in voidful/gpu-info-api, stored vendor, press and news pages), checked on 2026-12-02. `recommend --buy`
+in the sources read for hwbench/data/gpu_prices.yaml (Epoch AI's ML hardware dataset, Wikipedia's NVIDIA and
+Intel GPU lists as scraped in voidful/gpu-info-api, stored vendor, press and news pages), checked on 2026-12-02. `recommend --buy`
 still lists them, with "no purchase price known"; give a price with `--price "GPU=USD"` or a user file
 `gpu_prices*.yaml` in your profiles directory. Written by scripts/build_gpu_prices.py; tests/test_buy.py keeps this
 list equal to the profiles without a price.
 
 Searched for and not found, among the ones people ask about most (the list of profiles follows, one per "- " line):
-* NVIDIA H100 PCIe / NVL, H200, L40S, L40, L4, A100 80 GB, A100 PCIe 40 GB: NVIDIA sells them through partners without a
-  public list price; the stored pages give only ranges ("$25,000 to $40,000", "~$7k-$10k"), not a price with a date.
-* AMD Radeon PRO W7900 / W7800 and Radeon RX 7900 GRE: no stored page with their USD launch price.
-* NVIDIA Jetson AGX Orin and Orin NX: no stored page with a developer-kit or module price.
-* Apple: only the base configurations found with their chip's GPU-core count (Mac Studio M3 Ultra 60-core and M4 Max
-  32-core, Mac mini M4 and M2, MacBook Pro 16-inch M2 Pro 19-core and M2 Max 38-core); the other chip variants are sold
-  as build-to-order options or in machines whose stored pages give no core count with the price.
+* NVIDIA H100 PCIe / NVL, H200, L40S, L40, L4, A100 80 GB, A100 PCIe 40 GB, A30, A40: NVIDIA sells them through partners
+  without a public list price, Epoch AI's dataset has no release price for them, and the stored pages give only ranges
+  ("$25,000 to $40,000", "~$7k-$10k"), not a price with a date (searched again 2026-12-02, third pass).
+* AMD Radeon PRO W7900 / W7800 and Radeon RX 7900 GRE: no stored page with their USD launch price (AMD's W7000 press
+  release is not stored; the GRE pages found give no price, or only a GitHub note written by a tool); the Wikipedia AMD
+  rows as scraped lost their price column. RX 7600 XT: only an automatically written page gives its price.
+* NVIDIA Jetson AGX Orin and Orin NX: no stored page with a developer-kit or module price (a GitHub note lists "$999" and
+  "$1,999" kits without a source or date: not used).
+* Apple: the base configurations found with their chip's GPU-core count are priced (Mac Studio M3 Ultra 60-core and M4
+  Max 32-core; Mac mini M4, M2 and M1; MacBook Pro 16-inch M1 Pro 16-core, M2 Pro 19-core, M2 Max 38-core, M3 Pro 18-core
+  and M4 Pro 20-core; MacBook Pro 14-inch M3). The other variants (M1 Max 32-core, M1 Ultra 64-core, M2 Ultra 76-core,
+  M3 Max, M3 Ultra 80-core, M4 Max 40-core) are build-to-order options or in machines whose stored pages give no exact
+  price with the core count ("upwards of $4,000").
 
 """
 

@@ -1,5 +1,5 @@
 """The bundled purchase prices and MISSING_PRICES.md are exactly what scripts/build_gpu_prices.py writes, and the
-cards, machines and series the second pass priced keep a sourced price (issue 12)."""
+cards, machines and series the second and third passes priced keep a sourced price (issue 12)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,16 @@ SECOND_PASS = {
     "Intel Arc B580": 249,
     "Apple M4 (10-core GPU)": 599,
     "Apple M2 Max (38-core GPU)": 3499,
+    # third pass (2026-12-02): Intel Arc from the Wikipedia scrape, AMD RX 6000/7000 and Apple base configurations
+    "AMD Radeon RX 6600 XT": 379,
+    "Intel Arc A770": 349,
+    "AMD Radeon RX 6950 XT": 1099,
+    "AMD Radeon RX 6700 XT": 479,
+    "AMD Radeon RX 6600": 329,
+    "AMD Radeon RX 7700 XT": 449,
+    "Apple M1 (8-core GPU)": 699,
+    "Apple M3 Pro (18-core GPU)": 2499,
+    "Apple M4 Pro (20-core GPU)": 2499,
 }
 
 
