@@ -172,3 +172,39 @@ def test_gpu_shares_carry_weight_types_for_the_family_rules() -> None:
     k = speed_inputs(get_model("llama-2-7b"), parse_quant("Q4_K_M"), s, hw)
     assert k is not None and k.generation[0].weight_types.get("Q4_K", 0) > 0
     assert k.generation[0].output_types
+
+
+# --- issue 13: batched decoding vs published llama-batched-bench rows (out-of-sample) ---------------------
+
+BATCHED = ROOT / "tests" / "fixtures" / "published_llamacpp_batched.csv"
+
+
+@pytest.fixture(scope="module")
+def batched() -> ModuleType:
+    return _script("accuracy_concurrency_published")
+
+
+def test_batched_rows_have_a_source_and_fit_their_hardware(batched: ModuleType) -> None:
+    rows = batched.load_rows(BATCHED)
+    assert len(rows) >= 150
+    assert all(r.source.startswith("https://github.com/ggml-org/llama.cpp/blob/") and r.build for r in rows)
+    pred = batched.predicted_rows(BATCHED)
+    assert len(pred) >= 150 and len({r.hardware for r in pred}) >= 2
+    assert {r.verdict for r in pred} == {"gpu"}  # every published run was fully on the GPU
+
+
+def test_batched_errors_do_not_regress(batched: ModuleType) -> None:
+    # regression guards at the committed figures (2026-12-02: B = 1 6%, B > 1 21%), not targets: the batched model
+    # is out-of-sample here and its error is reported in docs/accuracy.md, whatever it is
+    sm = batched.summary(batched.predicted_rows(BATCHED))
+    assert sm["B = 1"]["tg_med"] <= 0.10
+    assert sm["B > 1"]["tg_med"] <= 0.25
+
+
+def test_batched_doc_section_is_regenerated(batched: ModuleType) -> None:
+    """docs/accuracy.md shows what the committed estimator gives on the committed rows."""
+    rows = batched.predicted_rows(BATCHED)
+    want = batched.markdown(rows, len(batched.load_rows(BATCHED)) - len(rows), "python scripts/accuracy_concurrency_published.py")
+    doc = (ROOT / "docs" / "accuracy.md").read_text(encoding="utf-8")
+    have = doc.split("<!-- concurrency-published:begin -->\n", 1)[1].split("<!-- concurrency-published:end -->", 1)[0]
+    assert have == want, "docs/accuracy.md is stale: run python scripts/accuracy_concurrency_published.py"
