@@ -18,8 +18,25 @@ $(BIN)/python:
 
 venv: $(BIN)/python
 
+# llama.cpp's AMX kernels, which -march=native builds in on CPUs that list amx_int8, crash (SIGSEGV at the first
+# quantized matmul) in VMs that advertise AMX without giving the guest its tile state, as this project's Firecracker
+# machines do. On such CPUs llama-cpp-python is built with AMX off (the rest of -march=native kept) into a wheelhouse
+# of its own, so that pip's cache can never hand back a wheel built with AMX. HWBENCH_LLAMA_AMX=1 keeps AMX.
+LLAMA_SPEC ?= llama-cpp-python>=0.3
+LLAMA_NO_AMX_FLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_WHEELS ?= $(HOME)/.cache/hwbench/wheels/llama-no-amx
+NO_AMX := $(if $(HWBENCH_LLAMA_AMX),,$(shell grep -qw amx_int8 /proc/cpuinfo 2>/dev/null && echo 1))
+
 install: venv
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	@if [ -n "$(NO_AMX)" ] && ! $(BIN)/python -c "import sys, llama_cpp.llama_cpp as L; sys.exit(b'AMX_INT8 = 1' in L.llama_print_system_info())" >/dev/null 2>&1; then \
+	  if ! ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+	    echo "building llama-cpp-python without AMX (this CPU lists AMX; llama.cpp's AMX kernels crash in VMs without its state)"; \
+	    CFLAGS="$(LLAMA_NO_AMX_FLAGS)" CXXFLAGS="$(LLAMA_NO_AMX_FLAGS)" \
+	      $(BIN)/pip wheel -q --no-cache-dir --no-deps -w $(LLAMA_WHEELS) "$(LLAMA_SPEC)" || exit 1; \
+	  fi; \
+	  $(BIN)/pip install -q --force-reinstall --no-deps $$(ls -t $(LLAMA_WHEELS)/llama_cpp_python-*.whl | head -1) || exit 1; \
+	fi
 	$(BIN)/pip install -q -e ".[nvidia,llamacpp,fleet,test]"
 
 # The browser tests fail (never skip) without Chromium: a failed install stops here, loudly.
