@@ -9,10 +9,10 @@ each with its own prompt of PP tokens, then TG tokens generated for all B togeth
 
 would (f16 KV cache, one KV stream per sequence as bench-models.sh ran it, no --kv-unified) and compare:
 
-- S_TG (aggregate generated tokens/s of the B sequences) with B / speed.step_time_s(B) at the KV depth the
-  estimate uses for a sequence of PP+TG tokens;
-- S_PP (aggregate prompt tokens/s, B x PP / T_PP) with 1 / speed.prompt_time_per_token_s (the estimator has no
-  batch-size term for prompts: the same figure at every B).
+- S_TG (aggregate generated tokens/s of the B sequences) with B / speed.step_time_s(B) at the average depth of
+  the TG steps, PP + TG/2 (the estimator's depth is half its context: context 2 PP + TG);
+- S_PP (aggregate prompt tokens/s, B x PP / T_PP) with 1 / speed.prompt_time_per_token_s at context PP (average
+  depth PP/2; the estimator has no batch-size term for prompts: the same figure at every B).
 
 OUT-OF-SAMPLE: no constant of the speed model was fitted on these rows; the batched-decoding shape
 (speed.step_time_s, assumptions.batch_decode_p) was never fitted on any batched measurement. Rows whose model is
@@ -108,21 +108,29 @@ def predict(row: Row) -> None:
     hw = apply_what_if(base, gpu=prof.name)
     spec = get_model(row.model)
     quant = parse_quant(row.quant)
-    s = EstimateSettings(
-        context=row.pp + row.tg,
-        concurrency=row.b,
-        kv_unified=row.kv_unified,
-        kv_type="f16",
-        flash_attn=row.flash_attn,
-        batch=2048,
-        ubatch=row.ubatch,
-    )
+
+    def settings(context: int) -> EstimateSettings:
+        return EstimateSettings(
+            context=context,
+            concurrency=row.b,
+            kv_unified=row.kv_unified,
+            kv_type="f16",
+            flash_attn=row.flash_attn,
+            batch=2048,
+            ubatch=row.ubatch,
+        )
+
+    s = settings(row.pp + row.tg)  # what batched-bench allocates per sequence
     row.verdict = estimate_fit(spec, quant, s, hw, follow_ups=False).verdict
-    inputs = speed_inputs(spec, quant, s, hw)
-    assert inputs is not None, f"{row.model} does not fit {prof.name}"
-    t_step, row.bound = spd.step_time_s(inputs.generation, inputs.depth, row.b)
+    # generation: the TG steps run at depths PP .. PP+TG, i.e. at PP + TG/2 on average; the estimator's depth is
+    # half its context, so the context that puts it there is 2 PP + TG (as bench's own tg@npN prediction does)
+    gen = speed_inputs(spec, quant, settings(2 * row.pp + row.tg), hw)
+    # prompt: PP tokens per sequence from an empty cache, i.e. average depth PP/2: context PP
+    pro = speed_inputs(spec, quant, settings(row.pp), hw)
+    assert gen is not None and pro is not None, f"{row.model} does not fit {prof.name}"
+    t_step, row.bound = spd.step_time_s(gen.generation, gen.depth, row.b)
     row.pred_tg = row.b / t_step
-    row.pred_pp = 1.0 / inputs.prompt_time_per_token_s()
+    row.pred_pp = 1.0 / pro.prompt_time_per_token_s()
 
 
 def predicted_rows(path: Path = CSV) -> list[Row]:

@@ -283,8 +283,13 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     flops_layer = 2 * active / L  # matmul flops per token per layer
     flops_out = 0.0  # prompt processing computes logits for the last token only (llama-bench, servers)
     depth = max(1, s.context // 2)
-    attn_flops_layer = 4 * depth * m.n_head * m.k_head_dim
-    kv_tok = [ctx.kv[i] / max(1, mem.kv_cells(m, s, i) * mem.kv_streams(s)) for i in range(L)]  # per sequence
+    # context tokens each layer attends to at that depth: a sliding-window (or chunked) layer reads at most its
+    # window of KV cells per sequence (llama.cpp's iSWA cache keeps and masks to n_swa), the others the whole depth
+    swa = mem.swa_layout(m)
+    seen = [min(depth, swa[0]) if swa is not None and mem.is_swa_layer(m, i) else depth for i in range(L)]
+    attn_flops = [4 * seen[i] * m.n_head * m.k_head_dim for i in range(L)]  # per token, per layer
+    # KV bytes read per token of (average) depth, per sequence: windowed layers scaled to what they read
+    kv_tok = [ctx.kv[i] / max(1, mem.kv_cells(m, s, i) * mem.kv_streams(s)) * seen[i] / depth for i in range(L)]
     # float weights run through GEMM, quantized ones through llama.cpp's own kernels (speed.py)
     quantized = any(t.type_name not in ("F16", "BF16", "F32") for t in tensors if t.layer is not None and len(t.shape) > 1)
     # matmul weight elements per ggml type, per layer (active experts only) and for the output matrix:
@@ -331,7 +336,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         tf = tf or A.value("gpu_tflops_unknown")
         shares.append(
             spd.DeviceShare(
-                g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, k * attn_flops_layer, quantized,
+                g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, sum(attn_flops[layer : layer + k]), quantized,
                 types_of(layer, layer + k), (out_types if has_out else {}),
                 expert_bytes=experts_of(layer, layer + k), expert_share=moe_frac,
             )
@@ -342,7 +347,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     cpu_fl = cpu_layers * flops_layer + (0 if p.output_on_gpu else flops_out)
     cpu_share = spd.DeviceShare(
         "CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl,
-        cpu_layers * attn_flops_layer, quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
+        sum(attn_flops[:cpu_layers]), quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
         expert_bytes=experts_of(0, cpu_layers), expert_share=moe_frac,
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])

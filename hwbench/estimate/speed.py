@@ -62,7 +62,7 @@ from hwbench import assumptions as A
 # change: a formula here or in fit.speed_inputs, BACKENDS, CPU_KERNELS, the GPU architecture rules.
 # Never for comments or refactors that keep every result (tests/estimate/test_speed.py pins results
 # per version and fails when they move without a bump). Form: the date of the change, .N if several.
-SPEED_MODEL_VERSION = "2026-12-02.3"  # .3: concurrency (batched decode, step_time_s); N=1 results unchanged
+SPEED_MODEL_VERSION = "2026-12-02.4"  # .4: sliding-window layers read their window of KV (not the whole depth); .3: concurrency
 
 @dataclass(frozen=True)
 class BackendConstants:

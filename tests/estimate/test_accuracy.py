@@ -194,11 +194,13 @@ def test_batched_rows_have_a_source_and_fit_their_hardware(batched: ModuleType) 
 
 
 def test_batched_errors_do_not_regress(batched: ModuleType) -> None:
-    # regression guards at the committed figures (2026-12-02: B = 1 6%, B > 1 21%), not targets: the batched model
-    # is out-of-sample here and its error is reported in docs/accuracy.md, whatever it is
+    # regression guards at the committed figures, not targets: the batched model is out-of-sample here and its error
+    # is reported in docs/accuracy.md, whatever it is. 2026-12-02.4 (S_TG scored at the depth batched-bench's
+    # generation steps run at, PP + TG/2, no longer (PP+TG)/2; windowed layers read their window): B = 1 5.2%,
+    # B > 1 26.4% (it was 6% / 21% at the too-shallow depth)
     sm = batched.summary(batched.predicted_rows(BATCHED))
-    assert sm["B = 1"]["tg_med"] <= 0.10
-    assert sm["B > 1"]["tg_med"] <= 0.25
+    assert sm["B = 1"]["tg_med"] <= 0.06
+    assert sm["B > 1"]["tg_med"] <= 0.27
 
 
 def test_batched_doc_section_is_regenerated(batched: ModuleType) -> None:

@@ -235,3 +235,27 @@ def test_estimate_fit_compute_buffers_per_stream_and_unified() -> None:
     assert four.memory.compute_bytes == one.memory.compute_bytes  # each stream's attention sees its own 4096 cells
     assert uni.memory.compute_bytes > one.memory.compute_bytes  # one buffer: the scores span all 16384 cells
     assert four.memory.kv_cache_bytes == uni.memory.kv_cache_bytes == 4 * one.memory.kv_cache_bytes
+
+
+# ---------------------------------------------------------------- sliding-window layers read their window only
+
+
+@pytest.mark.parametrize("model", ["gemma-3-4b", "gpt-oss-20b"])
+def test_windowed_layers_read_their_window_of_kv_not_the_whole_depth(model: str) -> None:
+    """At a depth far past the window, a windowed layer reads min(depth, window) cells per token (llama.cpp's
+    iSWA cache holds and masks to n_swa), a full layer the whole depth: the KV bytes and attention FLOPs per
+    token the speed formulas take are that sum, layer by layer."""
+    m, q, h = get_model(model), parse_quant("Q4_K_M"), hw("H100 SXM5 80 GB")
+    s = S(32768)
+    inputs = speed_inputs(m, q, s, h)
+    assert inputs is not None
+    depth = inputs.depth
+    window = mem.swa_layout(m)[0]  # type: ignore[index]
+    assert depth > 4 * window
+    per_cell = [mem.kv_bytes_layer(m, s, i) / mem.kv_cells(m, s, i) for i in range(m.n_layer)]
+    seen = [min(depth, window) if mem.is_swa_layer(m, i) else depth for i in range(m.n_layer)]
+    kv_read = sum(sh.kv_bytes_per_ctx_token for sh in inputs.generation) * depth
+    assert kv_read == pytest.approx(sum(c * n for c, n in zip(per_cell, seen, strict=True)), rel=1e-3)
+    assert kv_read < 0.75 * sum(per_cell) * depth  # the whole depth on every layer would be far more
+    attn = sum(sh.attn_flops_per_token for sh in inputs.prompt)
+    assert attn == pytest.approx(sum(4 * n * m.n_head * m.k_head_dim for n in seen), rel=1e-6)
