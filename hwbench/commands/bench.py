@@ -67,7 +67,8 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     "--parallel",
     "-npl",
     help="Batched decoding like llama-batched-bench: for each N (comma-separated, e.g. 1,2,4,8) a tg<n>@np<N> test, "
-    "N sequences each after its own prompt (--depth tokens, at least 1) decoded together; aggregate and per-sequence tokens/s.",
+    "N sequences each with its own prompt (--depth tokens, at least 1; prompt phase timed, in -b sized batches) then decoded "
+    "together; aggregate and per-sequence generation tokens/s, aggregate prompt tokens/s.",
 )
 @click.option("--gpu-layers", "-ngl", default="99", show_default=True, help="Layers offloaded to the GPU; sweepable.")
 @click.option("--batch", "-b", default="2048", show_default=True, help="Logical batch size; sweepable.")

@@ -24,6 +24,8 @@ def compare(
     """Compare `hwbench bench` results from several machines: tokens/s, USD/hour, USD per million tokens.
 
     Results are ranked only within groups of the same model shape, quantization, test and backend.
+    bench --parallel results (tg<n>@np<N>) also show the per-user and aggregate prompt tokens/s of
+    the N sequences; measured figures with the record's estimates beside them.
     The hourly price comes from --price-per-hour, or from the instance profile of the cloud
     instance detected in the record. A malformed or newer-schema file is reported and skipped.
 
