@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from hwbench.cost import USD_PER_MTOK_TEXT, tokens_per_s_per_usd_hour, usd_per_million_tokens
 from hwbench.errors import BadInput
-from hwbench.report.records import LoadedRecord, RecordError
+from hwbench.report.records import LoadedRecord, RecordError, parallel_figures
 from hwbench.schema import RunRecord
 
 CLOUD_PROVIDERS = {
@@ -35,11 +35,17 @@ CLOUD_PROVIDERS = {
     "vultr": "vultr",
     "linode/akamai": "linode",
 }
+PARALLEL_FORMULA = (
+    "tg<n>@np<N> (bench --parallel, llama-batched-bench style): N sequences decoded together; tokens/s is the aggregate "
+    "of all N (USD per million tokens from it: the cost of serving N users at once), per user = aggregate / N, prompt = "
+    "all N sequences' prompt tokens / the measured prompt time; est. columns are the estimator's figures stored in the record"
+)
 FORMULAS = [
     f"{USD_PER_MTOK_TEXT} (one stream; generated tokens for generation tests, prompt tokens for prompt tests)",
     "tokens/s per USD/hour = tokens/s / USD/hour (higher is better value)",
     "Groups: results are ranked only against results with the same model shape (architecture, parameters, layers), quantization, test and backend",
     "tokens/s: mean over repetitions, +/- sample standard deviation, as measured by hwbench bench (llama-bench protocol)",
+    PARALLEL_FORMULA,
 ]
 
 
@@ -69,6 +75,14 @@ class Row(BaseModel):
     usd_per_hour: float | None = None
     usd_per_million_tokens: float | None = None
     tokens_per_s_per_usd_hour: float | None = None
+    predicted_tokens_per_s: float | None = None  # estimated (the record's estimate beside the measurement)
+    # tg<n>@np<N> results only (None otherwise): measured per-user and prompt figures, and their estimates
+    n_parallel: int | None = None
+    per_user_tokens_per_s: float | None = None
+    prompt_tokens_per_s: float | None = None  # all N sequences' prompt tokens / prompt time (llama-batched-bench's S_PP)
+    prompt_time_ms: float | None = None
+    predicted_per_user_tokens_per_s: float | None = None
+    predicted_prompt_tokens_per_s: float | None = None
 
 
 class Group(BaseModel):
@@ -79,6 +93,7 @@ class Group(BaseModel):
     test: str
     backend: str
     token_kind: str  # generated | prompt
+    n_parallel: int | None = None  # tg<n>@np<N>: N sequences decoded together; tokens/s is their aggregate
     rows: list[Row] = Field(default_factory=list)
     fastest: str | None = None
     best_value: str | None = None  # lowest USD per million tokens
@@ -239,6 +254,7 @@ def compare_records(
                     cmp.skipped.append(f"{lr.label}: {x.test}: {x.error}")
                 continue
             key = f"{shape_key}|{quant}|{x.test}|{x.backend}"
+            pf = parallel_figures(x)
             g = groups.get(key)
             if g is None:
                 g = groups[key] = Group(
@@ -249,6 +265,7 @@ def compare_records(
                     test=x.test,
                     backend=x.backend,
                     token_kind="generated" if x.n_gen > 0 else "prompt",
+                    n_parallel=pf.n_parallel if pf else None,
                 )
             elif str(model.get("name")) not in g.model.split(" / "):
                 g.model += f" / {model.get('name')}"
@@ -267,6 +284,13 @@ def compare_records(
                     usd_per_hour=usd,
                     usd_per_million_tokens=usd_per_million_tokens(usd, tps),
                     tokens_per_s_per_usd_hour=tokens_per_s_per_usd_hour(usd, tps),
+                    predicted_tokens_per_s=x.predicted_tokens_per_s,
+                    n_parallel=pf.n_parallel if pf else None,
+                    per_user_tokens_per_s=pf.per_user if pf else None,
+                    prompt_tokens_per_s=pf.prompt if pf else None,
+                    prompt_time_ms=pf.prompt_time_ms if pf else None,
+                    predicted_per_user_tokens_per_s=pf.predicted_per_user if pf else None,
+                    predicted_prompt_tokens_per_s=pf.predicted_prompt if pf else None,
                 )
             )
     for g in groups.values():
@@ -304,6 +328,13 @@ def comparison_rows(cmp: Comparison) -> list[dict[str, Any]]:
                     "usd_per_hour": r.usd_per_hour,
                     "usd_per_million_tokens": r.usd_per_million_tokens,
                     "tokens_per_s_per_usd_hour": r.tokens_per_s_per_usd_hour,
+                    "predicted_tokens_per_s": r.predicted_tokens_per_s,
+                    "n_parallel": r.n_parallel,
+                    "per_user_tokens_per_s": r.per_user_tokens_per_s,
+                    "prompt_tokens_per_s": r.prompt_tokens_per_s,
+                    "prompt_time_ms": r.prompt_time_ms,
+                    "predicted_per_user_tokens_per_s": r.predicted_per_user_tokens_per_s,
+                    "predicted_prompt_tokens_per_s": r.predicted_prompt_tokens_per_s,
                 }
             )
     return out

@@ -58,8 +58,16 @@ def render_fit(est: FitEstimate) -> None:
         )
     mm = est.memory
     t.add_row(
-        "[bold]total[/bold]", str(est.total_layers), fmt_bytes(mm.weights_bytes), fmt_bytes(mm.kv_cache_bytes),
-        fmt_bytes(mm.compute_bytes), fmt_bytes(mm.output_bytes), fmt_bytes(mm.overhead_bytes), fmt_bytes(mm.total_bytes), "", "",
+        "[bold]total[/bold]",
+        str(est.total_layers),
+        fmt_bytes(mm.weights_bytes),
+        fmt_bytes(mm.kv_cache_bytes),
+        fmt_bytes(mm.compute_bytes),
+        fmt_bytes(mm.output_bytes),
+        fmt_bytes(mm.overhead_bytes),
+        fmt_bytes(mm.total_bytes),
+        "",
+        "",
     )
     out.print(t)
     if est.speed and est.verdict != "none":
@@ -80,7 +88,9 @@ def render_fit(est: FitEstimate) -> None:
             "user": "given",
             "profile": "from profile",
         }.get(hw.cpu_bandwidth_source, hw.cpu_bandwidth_source)
-        out.print(f"  CPU memory bandwidth {hw.cpu_bandwidth_gbps:.1f} GB/s ({src}), CPU fp32 peak {hw.cpu_tflops:.3g} TFLOPS ({hw.cpu_tflops_source}); {sp.basis}")
+        out.print(
+            f"  CPU memory bandwidth {hw.cpu_bandwidth_gbps:.1f} GB/s ({src}), CPU fp32 peak {hw.cpu_tflops:.3g} TFLOPS ({hw.cpu_tflops_source}); {sp.basis}"
+        )
     if est.concurrency is not None:
         _render_concurrency(out, est)
     out.print("")
@@ -111,7 +121,8 @@ def _render_concurrency(out: Any, est: FitEstimate) -> None:
     out.print(
         f"Concurrency (estimated): {c.n_seq} sequences x {ctx} tokens: aggregate generation "
         f"[bold]{c.aggregate_generation_tokens_per_s:.1f} tok/s[/bold], per user [bold]{c.per_user_generation_tokens_per_s:.1f} tok/s[/bold] "
-        f"({c.bound}-bound); the speed above is one stream alone"
+        f"({c.bound}-bound); aggregate prompt [bold]{c.prompt_tokens_per_s:.1f} tok/s[/bold] (shared by the users); "
+        "the speed above is one stream alone"
     )
     fits = c.max_concurrency_fits
     out.print(

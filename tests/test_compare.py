@@ -203,3 +203,58 @@ def test_record_notes_shown_per_machine(cmp):
     assert ws.notes[0].startswith("illustrative fixture record")
     html = render_compare_html(cmp)
     assert "illustrative fixture record (tests and examples): not a measurement of a real machine" in html
+
+
+# ----------------------------------------------------------------------------- bench --parallel rows (issue 13)
+
+
+@pytest.fixture
+def parallel_files(tmp_path: Path) -> list[Path]:
+    from tests_helpers_parallel import parallel_record
+
+    return [parallel_record(tmp_path / "box-a.json", "CPU A"), parallel_record(tmp_path / "box-b.json", "CPU B")]
+
+
+def test_parallel_groups_carry_per_user_prompt_and_estimates(parallel_files: list[Path]) -> None:
+    from tests_helpers_parallel import AGG, PRED_AGG, PRED_PROMPT, PROMPT_TPS
+
+    ok, _ = load_records(parallel_files)
+    c = compare_records(ok, prices=parse_prices("box-a=2.0"))
+    by_test = {g.test: g for g in c.groups}
+    assert set(by_test) == {f"tg128@d512@np{n}" for n in AGG}  # each N its own group, never mixed
+    for n, agg in AGG.items():
+        g = by_test[f"tg128@d512@np{n}"]
+        assert g.n_parallel == n and len(g.rows) == 2
+        r = next(r for r in g.rows if r.label == "box-a")
+        assert r.n_parallel == n and r.tokens_per_s == pytest.approx(agg, rel=1e-3)  # measured, all N sequences
+        assert r.per_user_tokens_per_s == pytest.approx(agg / n, rel=1e-3)
+        assert r.prompt_tokens_per_s == pytest.approx(PROMPT_TPS, rel=1e-3)
+        assert r.prompt_time_ms == pytest.approx(n * 512 / PROMPT_TPS * 1e3, rel=1e-3)
+        assert r.predicted_tokens_per_s == PRED_AGG[n] and r.predicted_prompt_tokens_per_s == PRED_PROMPT
+        assert r.predicted_per_user_tokens_per_s == pytest.approx(PRED_AGG[n] / n, abs=0.01)
+        # the cost of serving N users at once: from the aggregate
+        assert r.usd_per_million_tokens == pytest.approx(2.0 / (agg * 3600) * 1e6, rel=1e-3)
+    rows = comparison_rows(c)
+    flat = next(x for x in rows if x["test"] == "tg128@d512@np4" and x["label"] == "box-a")
+    assert flat["n_parallel"] == 4 and flat["per_user_tokens_per_s"] == pytest.approx(17.5, rel=1e-3)
+    assert flat["prompt_tokens_per_s"] == pytest.approx(PROMPT_TPS, rel=1e-3) and flat["predicted_prompt_tokens_per_s"] == PRED_PROMPT
+    html = render_compare_html(c)
+    sec = html[html.index("tg128@d512@np4") :]
+    sec = sec[: sec.index("</table>")]
+    assert "measured per user" in sec and "measured prompt tok/s (all 4)" in sec and "estimated per user" in sec
+    for v in ("70.00", "17.50", "400", "75.00", "18.75", "440"):  # measured agg / per user / prompt; estimated the same
+        assert f">{v}<" in sec, v
+    assert "4 sequences decoded together" in html
+
+
+def test_cli_table_and_csv_show_parallel_columns(parallel_files: list[Path], capsys) -> None:
+    rc, out, _ = run(capsys, "compare", *map(str, parallel_files))
+    assert rc == 0
+    assert "tokens/s (all 8)" in out and "prompt tok/s (all 8)" in out and "est. per user" in out
+    assert re.search(r"┃\s*per user\s*┃", out)  # the measured per-user column, beside the estimated one
+    assert "15.00" in out  # 120 tok/s of 8 sequences: 15 per user
+    assert "measured; est.: estimated" in out
+    rc, out, _ = run(capsys, "compare", *map(str, parallel_files), "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    np8 = next(r for r in rows if r["test"] == "tg128@d512@np8")
+    assert float(np8["per_user_tokens_per_s"]) == pytest.approx(15.0, rel=1e-3) and np8["n_parallel"] == "8"

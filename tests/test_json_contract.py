@@ -113,10 +113,26 @@ def test_none_verdict_is_exit_0_with_a_shortfall() -> None:
     assert d["gpus_needed"]["NVIDIA H100 SXM5 80 GB"] >= 3
 
 
-@pytest.mark.parametrize("args", [["--params", "8b", "--quant", "q5", "--no-gpu", "--ram", "64GB"], ["--params", "8x7b", "--gpu", "H100 SXM5"]])
+@pytest.mark.parametrize(
+    "args", [["--params", "8b", "--quant", "q5", "--no-gpu", "--ram", "64GB"], ["--params", "8x7b", "--gpu", "H100 SXM5"]]
+)
 def test_contract_holds_for_other_shapes(args: list[str]) -> None:
     d = _check(*args)
     if "8x7b" in args:
         assert d["model"]["active_params"] < d["model"]["params"]  # a MoE: fewer parameters per token
     else:
         assert d["model"]["quant"] == "Q5_K_M"
+
+
+def test_concurrency_rows() -> None:
+    """The README's `settings.concurrency` / `concurrency.*` rows, with `--concurrency N`, and absent without it."""
+    assert "concurrency" not in _check("--model", "llama-3-8b", "--gpu", "RTX 3090", "--context", "4096")
+    d = _check("--model", "llama-3-8b", "--gpu", "RTX 3090", "--context", "4096", "--concurrency", "4", "--kv-unified")
+    assert d["settings"]["concurrency"] == 4 and d["settings"]["kv_unified"] is True
+    c = d["concurrency"]
+    assert _is_int(c["n_seq"]) and c["n_seq"] == 4 and c["kv_unified"] is True
+    for k in ("aggregate_generation_tokens_per_s", "per_user_generation_tokens_per_s", "prompt_tokens_per_s", "target_tokens_per_s"):
+        assert isinstance(c[k], float) and c[k] > 0, k
+    assert c["bound"] in ("memory", "compute")
+    for k in ("max_concurrency_fits", "max_concurrency_meeting_target"):
+        assert c[k] is None or _is_int(c[k]) and 1 <= c[k] <= c["limit"] == 256, k

@@ -149,13 +149,12 @@ def measured_result(t: Any, inst: Any, samples_ns: list[int], error: str | None,
     mean, sd = rec_mod.tokens_per_s_stats(t.n_tokens, samples_ns)
     settings = inst.settings()
     if getattr(t, "batched", False):
-        # llama-batched-bench's S_TG: all sequences' tokens / generation time (tokens_per_s); and per sequence
         settings |= {
             "n_parallel": t.n_parallel,
-            "per_sequence_tokens_per_s": round(mean / t.n_parallel, 3) if mean is not None else None,
             "prompt_per_sequence": max(1, t.depth),
-            "what": f"{t.n_parallel} sequences decoded together (one token of each per step) after each one's own prompt "
-            f"of {max(1, t.depth)} tokens (untimed); tokens_per_s = all sequences' generated tokens / generation time",
+            "what": f"{t.n_parallel} sequences, each with its own prompt of {max(1, t.depth)} tokens (timed: prompt_*), "
+            "then decoded together, one token of each per step; tokens_per_s = all sequences' generated tokens / generation "
+            "time (llama-batched-bench's S_TG), prompt_tokens_per_s = all prompt tokens / prompt time (its S_PP)",
         }
     return BenchResult(
         test=t.name,
@@ -171,6 +170,30 @@ def measured_result(t: Any, inst: Any, samples_ns: list[int], error: str | None,
         samples_ns=samples_ns,
         error=error if error else (None if samples_ns else "no repetition finished"),
     )
+
+
+def add_batched_figures(
+    r: BenchResult, t: Any, prompt_ns: list[int], prompt_factor: float | None = None, prompt_tokens: int | None = None
+) -> None:
+    """A tg@npN result's figures besides its aggregate tokens_per_s, as llama-batched-bench reports them: per
+    sequence, the prompt phase (T_PP, S_PP = N x PP / T_PP) and both phases together (S). ``prompt_ns``: the
+    measured prompt time of each repetition; ``prompt_factor``: a slice's extrapolation factor for prompts;
+    ``prompt_tokens``: the prompt tokens the child decoded per repetition (default N x PP, what it should)."""
+    n = t.n_parallel
+    s = r.settings
+    s["per_sequence_tokens_per_s"] = round(r.tokens_per_s / n, 3) if r.tokens_per_s is not None else None
+    n_pp = prompt_tokens if prompt_tokens is not None else n * max(1, t.depth)
+    s["prompt_tokens"] = n_pp
+    if prompt_factor is not None:
+        s["slice_prompt_samples_ns"] = list(prompt_ns)
+        prompt_ns = [int(round(ns * prompt_factor)) for ns in prompt_ns]
+    s["prompt_samples_ns"] = list(prompt_ns)
+    mean, sd = rec_mod.tokens_per_s_stats(n_pp, prompt_ns)
+    s["prompt_tokens_per_s"] = round(mean, 3) if mean is not None else None
+    s["prompt_stddev_tokens_per_s"] = round(sd, 3) if sd is not None else None
+    s["prompt_time_ms"] = round(sum(prompt_ns) / len(prompt_ns) / 1e6, 3) if prompt_ns else None
+    both = [(n_pp + n * t.n_gen) * 1e9 / (p + g) for p, g in zip(prompt_ns, r.samples_ns, strict=False) if p + g > 0]
+    s["total_tokens_per_s"] = round(sum(both) / len(both), 3) if both else None
 
 
 def attach_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: HardwareTarget, cache: PredictionCache) -> None:
@@ -214,6 +237,36 @@ def _attach_batched_prediction(r: BenchResult, t: Any, inst: Any, target: Target
         r.prediction_error_pct = rec_mod.prediction_error_pct(r.tokens_per_s, pred)
         r.settings["predicted_per_sequence_tokens_per_s"] = round(1 / step, 2)
         r.settings["estimate_settings"] = est_settings.model_dump(mode="json")
+    _attach_batched_prompt_prediction(r, t, inst, target, hw)
+
+
+def _attach_batched_prompt_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: HardwareTarget) -> None:
+    """The estimator's prompt time for the N x PP prompt tokens of a tg@npN test (its prompt rule, seconds per
+    prompt token, at the prompt's own average depth PP/2), and the aggregate prompt tokens/s that gives."""
+    from hwbench.estimate.fit import speed_inputs
+
+    prompt = max(1, t.depth)
+    n_pp = int(r.settings.get("prompt_tokens") or t.n_parallel * prompt)
+    est_settings = settings_for(prompt, inst).model_copy(update={"concurrency": t.n_parallel})
+    try:
+        si = speed_inputs(target.spec, target.quant, est_settings, hw, tensors=target.tensors)
+    except Exception:  # noqa: BLE001 - a failing estimator must not stop a measurement
+        si = None
+    per_token = si.prompt_time_per_token_s() if si is not None else 0.0
+    if per_token <= 0:
+        return
+    pred = round(1.0 / per_token, 2)
+    s = r.settings
+    s["predicted_prompt_tokens_per_s"] = pred
+    s["predicted_prompt_time_ms"] = round(n_pp * per_token * 1e3, 3)
+    s["prompt_prediction_error_pct"] = rec_mod.prediction_error_pct(s.get("prompt_tokens_per_s"), pred)
+    basis = f"estimated: {n_pp} prompt tokens x the estimator's seconds per prompt token (check's prompt tokens/s)"
+    if n_pp < inst.n_ubatch:
+        basis += (
+            f"; that rule is for full micro-batches ({inst.n_ubatch} tokens): with fewer prompt tokens the phase is "
+            "partly bound by reading the weights, so the estimate is optimistic here"
+        )
+    s["prompt_prediction_basis"] = basis
 
 
 def ttft_result(r: BenchResult, t: Any, inst: Any, samples_ns: list[int]) -> BenchResult:
@@ -266,6 +319,14 @@ def run_llamacpp_part(opts: BenchOptions, target: Target, instances: list[Any], 
                 r.settings["sequence_last_positions"] = list(chk.get("positions") or [])
             if factors is not None and s:
                 r = slicing.extrapolate(r, factors["pp" if t.n_prompt else "tg"], run_spec.n_layer, spec.n_layer)
+            if t.batched:
+                evs = [ev for ev in outcome.events if ev.get("event") == "sample" and ev.get("test") == t.name and "prompt_ns" in ev]
+                n_pp = None
+                if evs:
+                    r.settings["prompt_batches"] = int(evs[-1].get("prompt_batches") or 0)  # llama_decode calls (n_batch tokens each)
+                    n_pp = int(evs[-1].get("prompt_tokens") or 0)  # what the child decoded
+                pp_factor = factors["pp"] if factors is not None and s else None
+                add_batched_figures(r, t, [int(ev["prompt_ns"]) for ev in evs], pp_factor, n_pp)
             attach_prediction(r, t, inst, target, hw, predictions)
             record.results.append(r)
             if t.n_prompt and s and not is_slice:

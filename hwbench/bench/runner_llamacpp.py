@@ -198,17 +198,20 @@ class _Decoder:
 
 
 class _Batched:
-    """N sequences decoded together, as llama-batched-bench does: each sequence gets its own prompt (untimed here),
-    then every step decodes one token of every sequence in one batch (a logits row per sequence)."""
+    """N sequences decoded together, as llama-batched-bench does (tools/batched-bench/batched-bench.cpp): the
+    prompt phase is every sequence's own prompt in one token list (sequence by sequence, logits for each one's
+    last token), submitted in llama_batch calls of up to n_batch tokens without a sync between them, then one
+    synchronize (T_PP); then every step decodes one token of every sequence in one batch (T_TG)."""
 
-    def __init__(self, L: Any, ctx: Any, mem: Any, n_vocab: int, n_seq: int, seed: int) -> None:
+    def __init__(self, L: Any, ctx: Any, mem: Any, n_vocab: int, n_seq: int, n_batch: int, seed: int) -> None:
         self.L, self.ctx, self.mem, self.n_vocab, self.n = L, ctx, mem, n_vocab, n_seq
+        self.n_batch = max(1, n_batch)
         self.rng = random.Random(seed)
-        self.batch = L.llama_batch_init(max(n_seq, 512), 0, n_seq)
+        self.batch = L.llama_batch_init(n_seq, 0, 1)  # one decode step: a token of each sequence
+        self._prompt: list[Any] = []  # the prompt phase's batches, built (untimed) by prepare_prompts
 
-    def _fill(self, items: list[tuple[int, int, bool]]) -> None:
+    def _fill(self, b: Any, items: list[tuple[int, int, bool]]) -> None:
         """items: (sequence, position, logits) per token, random token ids."""
-        b = self.batch
         for i, (seq, pos, logits) in enumerate(items):
             b.token[i] = self.rng.randrange(self.n_vocab)
             b.pos[i] = pos
@@ -217,24 +220,44 @@ class _Batched:
             b.logits[i] = 1 if logits else 0
         b.n_tokens = len(items)
 
-    def _decode(self, what: str) -> None:
-        if self.L.llama_decode(self.ctx, self.batch) != 0:
-            raise RuntimeError(f"llama_decode failed ({what})")
+    def _free_prompt(self) -> None:
+        for b in self._prompt:
+            self.L.llama_batch_free(b)
+        self._prompt = []
 
-    def prompts(self, n_prompt: int) -> None:
-        """Each sequence's own prompt of n_prompt tokens (at least 1), in batches of up to 512 tokens."""
-        items = [(s, p, p == n_prompt - 1) for s in range(self.n) for p in range(max(1, n_prompt))]
-        for k in range(0, len(items), 512):
-            self._fill(items[k : k + 512])
-            self._decode("prompt")
-        self.L.llama_synchronize(self.ctx)
+    def prepare_prompts(self, n_prompt: int) -> int:
+        """Build (untimed) each sequence's own prompt of n_prompt tokens (at least 1) as batches of up to n_batch
+        tokens, as batched-bench's decode_helper cuts its token list; returns the prompt tokens, N x n_prompt."""
+        self._free_prompt()
+        pp = max(1, n_prompt)
+        items = [(s, p, p == pp - 1) for s in range(self.n) for p in range(pp)]
+        for k in range(0, len(items), self.n_batch):
+            chunk = items[k : k + self.n_batch]
+            b = self.L.llama_batch_init(len(chunk), 0, 1)
+            self._prompt.append(b)
+            self._fill(b, chunk)
+        return len(items)
+
+    @property
+    def n_prompt_batches(self) -> int:
+        return len(self._prompt)
+
+    def run_prompts(self) -> None:
+        """Decode the prepared prompt batches (no sync between them, one at the end: what T_PP times)."""
+        L, ctx = self.L, self.ctx
+        for b in self._prompt:
+            rc = L.llama_decode(ctx, b)
+            if rc != 0:
+                raise RuntimeError(f"llama_decode failed with status {rc} (prompt batch of {b.n_tokens})")
+        L.llama_synchronize(ctx)
 
     def generate(self, start: int, n_gen: int) -> None:
         """n_gen steps, each one token for every sequence (positions start .. start + n_gen - 1)."""
-        ctx, sync = self.ctx, self.L.llama_synchronize
+        ctx, sync, b = self.ctx, self.L.llama_synchronize, self.batch
         for step in range(n_gen):
-            self._fill([(s, start + step, True) for s in range(self.n)])
-            self._decode("batched generation")
+            self._fill(b, [(s, start + step, True) for s in range(self.n)])
+            if self.L.llama_decode(ctx, b) != 0:
+                raise RuntimeError("llama_decode failed (batched generation)")
             sync(ctx)
 
     def positions(self) -> list[int]:
@@ -242,28 +265,43 @@ class _Batched:
         return [int(self.L.llama_memory_seq_pos_max(self.mem, s)) for s in range(self.n)]
 
     def free(self) -> None:
+        self._free_prompt()
         self.L.llama_batch_free(self.batch)
 
 
 def _run_parallel_test(L: Any, ctx: Any, mem: Any, n_vocab: int, t: dict[str, Any], job: dict[str, Any], emit: Callable[..., None]) -> None:
-    """tg{n}@np{N}: per repetition, clear the cache, give each sequence its prompt (untimed), time n_gen steps of N tokens."""
+    """tg{n}@np{N}: per repetition, clear the cache, time the N prompts (T_PP), then n_gen steps of N tokens (T_TG);
+    each ``sample`` event carries both (``prompt_ns``, ``ns``), the prompt tokens decoded (``prompt_tokens``) and the
+    llama_decode calls they took (``prompt_batches``)."""
     name, n_gen, depth, npl = t["name"], int(t["n_gen"]), int(t["depth"]), int(t["n_parallel"])
     n_prompt = max(1, depth)
-    bd = _Batched(L, ctx, mem, n_vocab, npl, int(job.get("seed", 42)))
+    bd = _Batched(L, ctx, mem, n_vocab, npl, int(job["instance"]["n_batch"]), int(job.get("seed", 42)))
     try:
         if job.get("warmup", True):
             emit("phase", phase=f"warm-up {name}")
             L.llama_memory_clear(mem, True)
-            bd.prompts(n_prompt)
+            bd.prepare_prompts(n_prompt)
+            bd.run_prompts()
             bd.generate(n_prompt, 1)
         for rep in range(int(job["reps"])):
             emit("phase", phase=f"running {name} repetition {rep + 1}/{job['reps']}")
             L.llama_memory_clear(mem, True)
-            bd.prompts(n_prompt)
+            n_pp = bd.prepare_prompts(n_prompt)
             start = time.perf_counter_ns()
+            bd.run_prompts()
+            mid = time.perf_counter_ns()
             bd.generate(n_prompt, n_gen)
-            ns = time.perf_counter_ns() - start
-            emit("sample", test=name, rep=rep, ns=ns, warmup=False)
+            ns = time.perf_counter_ns() - mid
+            emit(
+                "sample",
+                test=name,
+                rep=rep,
+                ns=ns,
+                prompt_ns=mid - start,
+                prompt_tokens=n_pp,
+                prompt_batches=bd.n_prompt_batches,
+                warmup=False,
+            )
         emit("np_check", test=name, positions=bd.positions(), n_prompt=n_prompt)
     finally:
         bd.free()

@@ -62,7 +62,8 @@ def extrapolation_factors(
 def extrapolate(r: BenchResult, factor: float, k: int, n: int) -> BenchResult:
     """The full-depth result from a slice result; raw slice samples are kept in settings."""
     samples = [int(round(ns * factor)) for ns in r.samples_ns]
-    ts = [(r.n_prompt + r.n_gen) * 1e9 / ns for ns in samples if ns > 0]
+    n_tokens = (r.n_prompt + r.n_gen) * int(r.settings.get("n_parallel") or 1)  # tg@npN: all N sequences' tokens
+    ts = [n_tokens * 1e9 / ns for ns in samples if ns > 0]
     mean = sum(ts) / len(ts) if ts else None
     sd = None
     if len(ts) > 1 and mean is not None:

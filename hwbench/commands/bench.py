@@ -34,6 +34,14 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     note = "measured"
     if r.extrapolated_from_layers:
         note = f"extrapolated from {r.extrapolated_from_layers} of {r.total_layers} layers"
+    from hwbench.report.records import parallel_figures
+
+    pf = parallel_figures(r)
+    if pf is not None:  # tg@npN: the aggregate above; per user and the prompt phase here
+        note += f"; all {pf.n_parallel} sequences, per user {pf.per_user or 0:,.2f}"
+        if pf.prompt is not None:
+            note += f"; prompt {pf.prompt:,.2f} tok/s (all)"
+            note += f", est. {pf.predicted_prompt:,.2f}" if pf.predicted_prompt is not None else ""
     if r.error:
         note += f"; error: {r.error}"
     return (r.test, r.backend, meas, pred, perr, note)
@@ -43,7 +51,9 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 @click.option(
     "--gguf", help="Benchmark this GGUF file; a URL or hf://ORG/NAME/FILE.gguf: a synthetic model of its shape (header read only)."
 )
-@click.option("--model", help="Benchmark a synthetic model of this architecture: a bundled name (llama-3.1-8b) or a Hub id (Qwen/Qwen3-8B).")
+@click.option(
+    "--model", help="Benchmark a synthetic model of this architecture: a bundled name (llama-3.1-8b) or a Hub id (Qwen/Qwen3-8B)."
+)
 @click.option("--params", help="Benchmark a synthetic model of about this size (e.g. 8b, 70b, 8x7b).")
 @click.option("--quant", help="GGUF type of the synthetic model (default Q4_K_M); with --gguf, must match the file.")
 @click.option("--layers", type=int, help="Slice mode: run only K layers of the model and extrapolate to full depth.")
@@ -57,7 +67,8 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     "--parallel",
     "-npl",
     help="Batched decoding like llama-batched-bench: for each N (comma-separated, e.g. 1,2,4,8) a tg<n>@np<N> test, "
-    "N sequences each after its own prompt (--depth tokens, at least 1) decoded together; aggregate and per-sequence tokens/s.",
+    "N sequences each with its own prompt (--depth tokens, at least 1; prompt phase timed, in -b sized batches) then decoded "
+    "together; aggregate and per-sequence generation tokens/s, aggregate prompt tokens/s.",
 )
 @click.option("--gpu-layers", "-ngl", default="99", show_default=True, help="Layers offloaded to the GPU; sweepable.")
 @click.option("--batch", "-b", default="2048", show_default=True, help="Logical batch size; sweepable.")
@@ -69,9 +80,7 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 )
 @click.option("--micro-only", is_flag=True, help="Run only the PyTorch microbenchmarks.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results directory (default: the user data dir).")
-@click.option(
-    "--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (models, GPUs)."
-)
+@click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (models, GPUs).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results record as JSON on stdout.")
 @click.option("--timeout", "timeout_s", default=1800.0, show_default=True, type=float, help="Seconds allowed per child process.")
 def bench(

@@ -24,6 +24,8 @@ def compare(
     """Compare `hwbench bench` results from several machines: tokens/s, USD/hour, USD per million tokens.
 
     Results are ranked only within groups of the same model shape, quantization, test and backend.
+    bench --parallel results (tg<n>@np<N>) also show the per-user and aggregate prompt tokens/s of
+    the N sequences; measured figures with the record's estimates beside them.
     The hourly price comes from --price-per-hour, or from the instance profile of the cloud
     instance detected in the record. A malformed or newer-schema file is reported and skipped.
 
@@ -84,22 +86,40 @@ def render_comparison(cmp) -> None:  # type: ignore[no-untyped-def]
         out.print("no tokens/s measurements to compare")
     for g in cmp.groups:
         t = Table(title=f"{g.model}, {g.quant}: {g.test} ({g.backend}) - {g.shape}", title_justify="left")
-        for col in ("#", "machine", "settings", "tokens/s", "± sd", "USD/hour", f"USD/M {g.token_kind} tok", "tok/s per USD/h"):
+        par = g.n_parallel is not None
+        cols = ["#", "machine", "settings", f"tokens/s{f' (all {g.n_parallel})' if par else ''}", "± sd"]
+        if par:  # measured per user and prompt, then the record's estimates
+            cols += ["per user", f"prompt tok/s (all {g.n_parallel})", "est. tok/s", "est. per user", "est. prompt"]
+        else:
+            cols += ["est. tok/s"]
+        cols += ["USD/hour", f"USD/M {g.token_kind} tok", "tok/s per USD/h"]
+        for col in cols:
             t.add_column(col, justify="left" if col in ("machine", "settings") else "right")
         for i, r in enumerate(g.rows, 1):
-            t.add_row(
-                str(i),
-                escape(r.label),
-                escape(r.settings),
-                f"{r.tokens_per_s:.2f}",
-                f"{r.stddev:.2f}" if r.stddev is not None else "-",
+            cells = [str(i), escape(r.label), escape(r.settings), f"{r.tokens_per_s:.2f}", _num(r.stddev)]
+            if par:
+                cells += [_num(r.per_user_tokens_per_s), _num(r.prompt_tokens_per_s), _num(r.predicted_tokens_per_s)]
+                cells += [_num(r.predicted_per_user_tokens_per_s), _num(r.predicted_prompt_tokens_per_s)]
+            else:
+                cells += [_num(r.predicted_tokens_per_s)]
+            cells += [
                 f"{r.usd_per_hour:g}" if r.usd_per_hour else "-",
                 f"{r.usd_per_million_tokens:.3f}" if r.usd_per_million_tokens is not None else "-",
                 f"{r.tokens_per_s_per_usd_hour:.1f}" if r.tokens_per_s_per_usd_hour is not None else "-",
-            )
+            ]
+            t.add_row(*cells)
         # rich treats [..] in titles as markup
         t.title = escape(str(t.title))
         out.print(t)
     for e in cmp.errors:
         out.print(f"[red]not compared:[/red] {escape(e['file'])}: {escape(e['reason'])}")
     out.print(f"[dim]{escape(cmp.formulas[0])}[/dim]")
+    if any(g.n_parallel is not None for g in cmp.groups):
+        from hwbench.compare import PARALLEL_FORMULA
+
+        out.print(f"[dim]{escape(PARALLEL_FORMULA)}[/dim]")
+    out.print("[dim]tokens/s, per user, prompt: measured; est.: estimated (the estimator's figure stored in the record)[/dim]")
+
+
+def _num(v: float | None) -> str:
+    return f"{v:.2f}" if v is not None else "-"

@@ -43,6 +43,12 @@ def render_compare_html(cmp: Comparison, *, redacted: bool = True, generated_at:
                 "usd_per_hour_text": f"{r.usd_per_hour:g}" if r.usd_per_hour else "-",
                 "usd_mtok": r.usd_per_million_tokens,
                 "tps_per_usd": r.tokens_per_s_per_usd_hour,
+                "predicted": r.predicted_tokens_per_s,
+                "per_user": r.per_user_tokens_per_s,
+                "prompt": r.prompt_tokens_per_s,
+                "prompt_ms": r.prompt_time_ms,
+                "predicted_per_user": r.predicted_per_user_tokens_per_s,
+                "predicted_prompt": r.predicted_prompt_tokens_per_s,
             }
             for r in g.rows
         ]
@@ -83,7 +89,10 @@ def render_compare_html(cmp: Comparison, *, redacted: bool = True, generated_at:
                     }
                 )
         n_machines = len({r.label for r in g.rows})
-        subtitle = f"{g.shape}; {g.token_kind} tokens; {len(g.rows)} measurement{'s' if len(g.rows) != 1 else ''} from {n_machines} file{'s' if n_machines != 1 else ''}"
+        subtitle = f"{g.shape}; {g.token_kind} tokens; "
+        if g.n_parallel is not None:
+            subtitle += f"{g.n_parallel} sequences decoded together (tokens/s: all {g.n_parallel}, the cost of serving them at once); "
+        subtitle += f"{len(g.rows)} measurement{'s' if len(g.rows) != 1 else ''} from {n_machines} file{'s' if n_machines != 1 else ''}"
         if g.fastest:
             subtitle += f"; fastest: {g.fastest}"
         if g.best_value:
@@ -93,6 +102,7 @@ def render_compare_html(cmp: Comparison, *, redacted: bool = True, generated_at:
                 "title": f"{g.model}, {g.quant}: {g.test} ({g.backend})",
                 "subtitle": subtitle,
                 "token_kind": g.token_kind,
+                "n_parallel": g.n_parallel,
                 "rows": rows,
                 "charts": charts,
             }

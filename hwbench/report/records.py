@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwbench.schema import SCHEMA_VERSION, RunRecord
+from hwbench.schema import SCHEMA_VERSION, BenchResult, RunRecord
 
 MAX_RECORD_BYTES = 64 * 2**20
 
@@ -92,3 +92,52 @@ def load_records(paths: list[str | Path]) -> tuple[list[LoadedRecord], list[Reco
             label = f"{label}-{n + 1}"
         ok.append(LoadedRecord(p, rec, label))
     return ok, errors
+
+
+@dataclass(frozen=True)
+class ParallelFigures:
+    """A ``tg<n>@np<N>`` result's figures (``hwbench bench --parallel``), as llama-batched-bench reports them.
+
+    Measured: ``aggregate`` (all N sequences' generated tokens / generation time, the result's tokens_per_s),
+    ``per_user`` (that / N), ``prompt`` (all N x PP prompt tokens / prompt time) and ``prompt_time_ms``.
+    Estimated (None when the record has none): the ``predicted_*`` figures. Older records (before the prompt
+    phase was timed) have no prompt figures: None.
+    """
+
+    n_parallel: int
+    prompt_per_sequence: int | None
+    aggregate: float | None
+    per_user: float | None
+    prompt: float | None
+    prompt_time_ms: float | None
+    predicted_aggregate: float | None
+    predicted_per_user: float | None
+    predicted_prompt: float | None
+    error_pct: float | None  # (estimated - measured) / measured, as stored in the record
+    prompt_error_pct: float | None
+
+
+def _num(v: object) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def parallel_figures(x: BenchResult) -> ParallelFigures | None:
+    """The batched figures of a result, or None when it is not a tg@npN result."""
+    s = x.settings if isinstance(x.settings, dict) else {}
+    n = s.get("n_parallel")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        return None
+    pps = s.get("prompt_per_sequence")
+    return ParallelFigures(
+        n_parallel=n,
+        prompt_per_sequence=pps if isinstance(pps, int) and not isinstance(pps, bool) else None,
+        aggregate=x.tokens_per_s,
+        per_user=_num(s.get("per_sequence_tokens_per_s")),
+        prompt=_num(s.get("prompt_tokens_per_s")),
+        prompt_time_ms=_num(s.get("prompt_time_ms")),
+        predicted_aggregate=x.predicted_tokens_per_s,
+        predicted_per_user=_num(s.get("predicted_per_sequence_tokens_per_s")),
+        predicted_prompt=_num(s.get("predicted_prompt_tokens_per_s")),
+        error_pct=x.prediction_error_pct,
+        prompt_error_pct=_num(s.get("prompt_prediction_error_pct")),
+    )

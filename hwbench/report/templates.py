@@ -136,6 +136,18 @@ Speeds assume one stream (batch 1). Sizes without a named model use a reference 
 {% endfor %}
 </table>
 {% endif %}
+{% if r.parallel %}
+<h4>Serving several sequences at once (bench --parallel)</h4>
+<table>
+<tr><th>test</th><th class="num">sequences</th><th class="num">prompt tokens each</th><th class="num">measured tok/s (all)</th><th class="num">measured per user</th><th class="num">measured prompt tok/s (all)</th><th class="num">prompt time ms</th><th class="num">estimated tok/s (all)</th><th class="num">estimated per user</th><th class="num">estimated prompt tok/s</th><th class="num">error</th><th class="num">prompt error</th></tr>
+{% for p in r.parallel %}<tr><td class="mono">{{ p.test }}</td><td class="num">{{ p.n }}</td><td class="num">{{ p.prompt_per_sequence }}</td><td class="num">{{ p.aggregate }}</td><td class="num">{{ p.per_user }}</td><td class="num">{{ p.prompt }}</td><td class="num">{{ p.prompt_ms }}</td>
+<td class="num">{{ p.est_aggregate }}</td><td class="num">{{ p.est_per_user }}</td><td class="num">{{ p.est_prompt }}</td><td class="num">{{ p.error_pct }}</td><td class="num">{{ p.prompt_error_pct }}</td></tr>
+{% endfor %}
+</table>
+<p class="note">N sequences, each with its own prompt, decoded together (llama-batched-bench's method): "all" = every sequence's tokens / the phase's time
+(S_TG, S_PP), per user = that / N. Measured by hwbench bench; estimated = the estimator's figures stored in the record (generation: one decode step of N
+sequences; prompt: N &times; prompt tokens at check's prompt rate). A "-" prompt figure: a record from before the prompt phase was timed.</p>
+{% endif %}
 {% for n in r.notes %}<p class="note">{{ n }}</p>{% endfor %}
 {% endfor %}
 {% for c in bench_charts %}<div class="chart" role="img" aria-label="{{ c.title }}">{{ c.svg|safe }}</div>{% endfor %}
@@ -219,8 +231,15 @@ given with --price-per-hour). Results are compared only within a group of the sa
 <h2>{{ g.title }}</h2>
 <p class="note">{{ g.subtitle }}</p>
 <table>
-<tr><th>#</th><th>machine</th><th>settings</th><th class="num">tokens/s</th><th class="num">&plusmn; stddev</th><th class="num">USD/hour</th><th class="num">USD / M {{ g.token_kind }} tokens</th><th class="num">tokens/s per USD/hour</th></tr>
+{% if g.n_parallel is not none %}
+<tr><th>#</th><th>machine</th><th>settings</th><th class="num">measured tokens/s (all {{ g.n_parallel }})</th><th class="num">&plusmn; stddev</th><th class="num">measured per user</th><th class="num">measured prompt tok/s (all {{ g.n_parallel }})</th><th class="num">prompt time ms</th><th class="num">estimated tokens/s (all)</th><th class="num">estimated per user</th><th class="num">estimated prompt tok/s</th><th class="num">USD/hour</th><th class="num">USD / M {{ g.token_kind }} tokens</th><th class="num">tokens/s per USD/hour</th></tr>
+{% else %}
+<tr><th>#</th><th>machine</th><th>settings</th><th class="num">measured tokens/s</th><th class="num">&plusmn; stddev</th><th class="num">estimated tokens/s</th><th class="num">USD/hour</th><th class="num">USD / M {{ g.token_kind }} tokens</th><th class="num">tokens/s per USD/hour</th></tr>
+{% endif %}
 {% for r in g.rows %}<tr><td class="num">{{ loop.index }}</td><td><b>{{ r.label }}</b></td><td class="small">{{ r.settings }}</td><td class="num">{{ m.num(r.tokens_per_s, 2) }}</td><td class="num">{{ m.num(r.stddev, 2) }}</td>
+{% if g.n_parallel is not none %}<td class="num">{{ m.num(r.per_user, 2) }}</td><td class="num">{{ m.num(r.prompt, 2) }}</td><td class="num">{{ m.num(r.prompt_ms, 2) }}</td><td class="num">{{ m.num(r.predicted, 2) }}</td><td class="num">{{ m.num(r.predicted_per_user, 2) }}</td><td class="num">{{ m.num(r.predicted_prompt, 2) }}</td>
+{% else %}<td class="num">{{ m.num(r.predicted, 2) }}</td>
+{% endif %}
 <td class="num">{{ r.usd_per_hour_text }}</td><td class="num">{{ m.num(r.usd_mtok, 3) }}</td><td class="num">{{ m.num(r.tps_per_usd, 1) }}</td></tr>
 {% endfor %}
 </table>

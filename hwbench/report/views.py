@@ -11,7 +11,7 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hwbench.report.records import LoadedRecord
+from hwbench.report.records import LoadedRecord, parallel_figures
 from hwbench.schema import HardwareTarget, HostInfo
 from hwbench.units import fmt_bytes, fmt_params
 
@@ -264,7 +264,11 @@ def record_view(lr: LoadedRecord) -> dict[str, Any]:
     if r.partial or r.error:
         meta.append(("status", f"partial: {r.error or 'some tests did not finish'}"))
     results = []
+    parallel = []
     for x in r.results:
+        pf = parallel_figures(x)
+        if pf is not None:
+            parallel.append(_parallel_row(x.test, pf))
         if x.tokens_per_s is not None:
             value = _fmt(x.tokens_per_s)
         elif x.value is not None:
@@ -274,6 +278,8 @@ def record_view(lr: LoadedRecord) -> dict[str, Any]:
         note = x.error or ""
         if x.extrapolated_from_layers:
             note = (note + "; " if note else "") + f"extrapolated from {x.extrapolated_from_layers} of {x.total_layers or '?'} layers"
+        if pf is not None:
+            note = (note + "; " if note else "") + f"all {pf.n_parallel} sequences together (per user and prompt: table below)"
         ngl = x.settings.get("n_gpu_layers") if isinstance(x.settings, dict) else None
         results.append(
             {
@@ -289,7 +295,29 @@ def record_view(lr: LoadedRecord) -> dict[str, Any]:
                 "note": note,
             }
         )
-    return {"label": lr.label, "meta": meta, "results": results, "notes": list(r.notes)}
+    return {"label": lr.label, "meta": meta, "results": results, "parallel": parallel, "notes": list(r.notes)}
+
+
+def _pct(v: float | None) -> str:
+    return f"{v:+.1f}%" if v is not None else "-"
+
+
+def _parallel_row(test: str, pf: Any) -> dict[str, Any]:
+    """One tg@npN result for the report's serving table: measured figures, then the estimates beside them."""
+    return {
+        "test": test,
+        "n": pf.n_parallel,
+        "prompt_per_sequence": pf.prompt_per_sequence if pf.prompt_per_sequence is not None else "-",
+        "aggregate": _fmt(pf.aggregate),
+        "per_user": _fmt(pf.per_user),
+        "prompt": _fmt(pf.prompt),
+        "prompt_ms": _fmt(pf.prompt_time_ms),
+        "est_aggregate": _fmt(pf.predicted_aggregate),
+        "est_per_user": _fmt(pf.predicted_per_user),
+        "est_prompt": _fmt(pf.predicted_prompt),
+        "error_pct": _pct(pf.error_pct),
+        "prompt_error_pct": _pct(pf.prompt_error_pct),
+    }
 
 
 def bench_charts(records: list[LoadedRecord]) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hwbench.report.records import LoadedRecord
+from hwbench.report.records import LoadedRecord, parallel_figures
 
 COLUMNS = [
     "label",
@@ -39,6 +39,13 @@ COLUMNS = [
     "prediction_error_pct",
     "repetitions",
     "error",
+    # tg<n>@np<N> results (bench --parallel), empty otherwise: measured per-user and prompt figures, their estimates
+    "n_parallel",
+    "per_user_tokens_per_s",
+    "prompt_tokens_per_s",
+    "prompt_time_ms",
+    "predicted_per_user_tokens_per_s",
+    "predicted_prompt_tokens_per_s",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -49,6 +56,7 @@ def result_rows(records: list[LoadedRecord]) -> list[dict[str, Any]]:
         r = lr.record
         m = r.model or {}
         for x in r.results:
+            pf = parallel_figures(x)
             rows.append(
                 {
                     "label": lr.label,
@@ -74,6 +82,12 @@ def result_rows(records: list[LoadedRecord]) -> list[dict[str, Any]]:
                     "prediction_error_pct": x.prediction_error_pct,
                     "repetitions": len(x.samples_ns),
                     "error": x.error,
+                    "n_parallel": pf.n_parallel if pf else None,
+                    "per_user_tokens_per_s": pf.per_user if pf else None,
+                    "prompt_tokens_per_s": pf.prompt if pf else None,
+                    "prompt_time_ms": pf.prompt_time_ms if pf else None,
+                    "predicted_per_user_tokens_per_s": pf.predicted_per_user if pf else None,
+                    "predicted_prompt_tokens_per_s": pf.predicted_prompt if pf else None,
                 }
             )
     return rows

@@ -73,3 +73,26 @@ def test_slice_extrapolation_math() -> None:
     assert e.tokens_per_s == pytest.approx(80.0 / f["tg"], rel=1e-3)
     assert e.settings["slice_samples_ns"] == [10**8, 10**8]
     assert "extrapolated from 4 of 16 layers" in e.settings["extrapolation"]
+
+
+def test_slice_extrapolation_of_a_parallel_result_counts_every_sequence() -> None:
+    """tg8@np4 from a slice: the aggregate counts all 4 sequences' tokens (it used to count one), and the prompt
+    phase (4 x 16 tokens) is scaled by the prompt factor, per-sequence and total figures from the scaled times."""
+    from hwbench.bench.llamacpp_part import add_batched_figures
+    from hwbench.bench.runner_llamacpp import LlamaTest
+
+    spec = tiny_spec(n_layer=16)
+    f = extrapolation_factors(model_tensors(spec, "Q4_K_M"), synth_tensors(spec, "Q4_K_M", 4)[1], spec)
+    t = LlamaTest("tg8@d16@np4", 0, 8, 16, 4, True)
+    r = BenchResult(test=t.name, n_gen=8, depth=16, settings={"n_parallel": 4}, samples_ns=[10**8, 10**8], tokens_per_s=320.0)
+    e = extrapolate(r, f["tg"], 4, 16)
+    assert e.tokens_per_s == pytest.approx(4 * 8 * 1e9 / (10**8 * f["tg"]), rel=1e-3)
+    add_batched_figures(e, t, [2 * 10**7, 2 * 10**7], f["pp"])
+    s = e.settings
+    assert s["prompt_tokens"] == 64 and s["slice_prompt_samples_ns"] == [2 * 10**7] * 2
+    assert s["prompt_samples_ns"] == [round(2 * 10**7 * f["pp"])] * 2
+    assert s["prompt_tokens_per_s"] == pytest.approx(64 * 1e9 / (2 * 10**7 * f["pp"]), rel=1e-3)
+    assert s["prompt_time_ms"] == pytest.approx(20 * f["pp"], rel=1e-3)
+    assert s["per_sequence_tokens_per_s"] == pytest.approx(e.tokens_per_s / 4, rel=1e-3)
+    both = (64 + 32) * 1e9 / (2 * 10**7 * f["pp"] + 10**8 * f["tg"])
+    assert s["total_tokens_per_s"] == pytest.approx(both, rel=1e-3)

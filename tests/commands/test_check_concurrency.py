@@ -55,6 +55,9 @@ def test_human_output_says_aggregate_and_per_user() -> None:
     assert code == 0
     assert "Concurrency (estimated): 8 sequences x 2048 tokens" in out
     assert "per user" in out and "largest concurrency that fits" in out and ">= 10 tok/s" in out
+    d = json.loads(run(BASE + ["-np", "8", "--context", "2048", "--json"])[1])
+    # the prompt side too (issue 13: "aggregate generation and prompt tokens/s"), the figure the JSON holds
+    assert f"aggregate prompt {d['concurrency']['prompt_tokens_per_s']:.1f} tok/s" in out
 
 
 @pytest.mark.parametrize(
