@@ -73,7 +73,7 @@ def render_fit(est: FitEstimate) -> None:
     if est.speed and est.verdict != "none":
         sp = est.speed
         out.print(
-            f"Speed (estimated): generation [bold]{sp.generation_tokens_per_s:.1f} tok/s[/bold], "
+            f"Speed (estimated, for {escape(sp.engine)}): generation [bold]{sp.generation_tokens_per_s:.1f} tok/s[/bold], "
             f"prompt processing [bold]{sp.prompt_tokens_per_s:.0f} tok/s[/bold]"
         )
         for d in sp.inputs.get("devices", []):

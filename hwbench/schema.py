@@ -274,10 +274,16 @@ class MemoryEstimate(_Model):
     source: Source = "estimated"
 
 
+# The inference engine every speed estimate describes: llama.cpp (its CPU, CUDA, Metal backends; layer split across
+# GPUs). vLLM/SGLang are not modelled: docs/accuracy.md says why.
+ESTIMATE_ENGINE = "llama.cpp"
+
+
 class SpeedEstimate(_Model):
     generation_tokens_per_s: float
     prompt_tokens_per_s: float
     source: Source = "estimated"
+    engine: str = ESTIMATE_ENGINE  # which inference engine the speeds are for
     basis: str = ""
     inputs: dict[str, Any] = Field(default_factory=dict)
 

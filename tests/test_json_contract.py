@@ -52,6 +52,7 @@ def assert_contract(d: dict[str, Any]) -> None:
     sp = d["speed"]
     assert isinstance(sp["generation_tokens_per_s"], float) and isinstance(sp["prompt_tokens_per_s"], float)
     assert isinstance(sp["inputs"], dict)
+    assert sp["engine"] == "llama.cpp"  # "the engine the speeds are for"
     for k in ("best_quant_gpu", "best_quant_any"):
         assert d[k] is None or _canonical_quant(d[k]), (k, d[k])
     assert isinstance(d["max_context"], dict) and d["max_context"]

@@ -196,9 +196,12 @@ def render_recommendation(rec, limit: int) -> None:  # type: ignore[no-untyped-d
     from hwbench.units import fmt_params
 
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    from hwbench.schema import ESTIMATE_ENGINE
+
     tgt = f"target {rec.target_tokens_per_s:g} tokens/s" if rec.target_tokens_per_s else "no speed target"
     out.print(
-        f"[bold]{escape(rec.model)}[/bold] ({fmt_params(rec.params)} params), {rec.quant}, context {rec.context}; {tgt}; "
+        f"[bold]{escape(rec.model)}[/bold] ({fmt_params(rec.params)} params), {rec.quant}, context {rec.context}; {tgt} "
+        f"(speeds estimated for {ESTIMATE_ENGINE}); "
         f"{'spot' if rec.spot else 'on-demand'} prices"
         + (f" <= {rec.max_usd_per_hour:g} USD/hour" if rec.max_usd_per_hour else "")
         + (f"; providers: {escape(', '.join(rec.providers))}" if rec.providers else "")

@@ -79,7 +79,7 @@ Every number says where it came from: <b>measured</b> (benchmark), <b>estimated<
 <b>detected</b> or from a <b>profile</b> (with its source and date).</p>
 
 <div class="summary">
-<b>In short</b> (estimated, context {{ context }}, target {{ target_tps_text }}):
+<b>In short</b> (estimated for llama.cpp, context {{ context }}, target {{ target_tps_text }}):
 <ul>
 {% for line in summary %}<li>{{ line }}</li>{% endfor %}
 </ul>
