@@ -317,11 +317,12 @@ _TABLE: tuple[Assumption, ...] = (
         "cpu_sgemm_share_of_peak",
         0.8,
         "x fp32 peak",
-        "share of the CPU's fp32 FMA peak (cores x clock x SIMD) that numpy's BLAS fp32 matmul reaches in the quick CPU "
-        "probe (hwbench/probe.py, n = 1024-2048): the probe's rate / this = the peak the speed formulas take before `bench` "
-        "has calibrated the machine (llama.cpp's CPU kernel factors are relative to the fp32 peak, not to BLAS)",
-        "hwbench estimate (optimized BLAS sgemm typically runs at 75-90% of peak at these sizes); not yet measured on an "
-        "idle machine: scripts/accuracy_first_run.py measures the first-run estimate against `bench`",
+        "the quick CPU probe's numpy fp32 matmul rate (hwbench/probe.py: median of its runs, n = 1024-2048) over the "
+        "'fp32 peak' llama.cpp's CPU kernels imply on the same machine (their measured prompt rate / CPU_KERNELS.gemm): "
+        "the probe's rate / this = the peak the speed formulas take before `bench` has calibrated the machine",
+        "hwbench estimate (optimized BLAS sgemm typically runs at 75-90% of peak at these sizes); NOT yet measured on an "
+        "idle machine. Measure it with `scripts/accuracy_speed.py --sgemm-share --threads <all cores>` (the matmul-only "
+        "kernel-probe model, no shape an accuracy bar scores) and replace this figure with what it prints",
     ),
     Assumption(
         "batch_decode_p",

@@ -4,9 +4,17 @@ Before any `hwbench bench` has calibrated a machine, the CPU figures of `check` 
 (bandwidth per vCPU, cores x clock x SIMD). This probe measures the two that matter in well under a
 second, with numpy (a core dependency):
 
-- ``cpu_bandwidth_gbps``: a streaming read (sum) of an array much larger than the caches, split over
-  one thread per logical core (numpy releases the GIL in its reductions), best of several passes;
-- ``sgemm_tflops``: numpy's fp32 matrix product (its BLAS, all cores), best of several runs.
+- ``cpu_bandwidth_gbps``: a streaming read of an fp32 array much larger than the caches, as BLAS's dot
+  product of the array with itself (vectorized, on BLAS's threads: all cores). This is the quantity the
+  CPU speed constants were fitted against (`bench --micro`'s torch sum of a large fp32 tensor, all cores:
+  estimate/speed.py BACKENDS['cpu']); numpy's own threaded sum, used before (PROBE_VERSION 1), read slower
+  than torch's sum on the same machine, BLAS's dot about as fast (docs/accuracy.md);
+- ``sgemm_tflops``: numpy's fp32 matrix product (its BLAS, all cores).
+
+Each figure is the MEDIAN of its timed passes over about half the budget (at least MIN_PASSES), not the
+best: on a shared VM the fastest of many short passes catches the machine's quiet moments, while
+llama.cpp's benchmark runs for seconds to minutes and sees what the machine sustains. Every pass is kept
+in the file for the record.
 
 The result is saved with its date and the machine key of :mod:`hwbench.calibration` in the data dir
 (``probe.json``, atomic write). `check` reads it (a small JSON file: no numpy import, no measurement),
@@ -22,7 +30,9 @@ A calibration from `bench` (measured tokens/s) takes precedence over both.
 from __future__ import annotations
 
 import json
+import statistics
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +42,11 @@ from hwbench.atomicio import write_text_atomic
 from hwbench.paths import data_dir
 
 # Bump when what the probe measures changes (array size rule, method): older probes are then re-run.
-PROBE_VERSION = 1
+# 2: the read is BLAS's fp32 dot product (was a threaded numpy sum of float64), both figures the median of
+#    their passes (was the best), the passes fill a time window (was a fixed count).
+PROBE_VERSION = 2
+MIN_PASSES = 5  # timed passes per figure, at least (even past the budget: a median needs a few)
+MAX_PASSES = 64
 
 
 class Probe(BaseModel):
@@ -41,14 +55,16 @@ class Probe(BaseModel):
     machine_key: str  # hwbench.calibration.machine_key: a probe applies to that machine only
     created_at: str  # ISO date-time (UTC) of the measurement
     probe_version: int = PROBE_VERSION
-    cpu_bandwidth_gbps: float  # best streaming-read rate, GB/s (10^9 bytes/s)
-    sgemm_tflops: float  # best fp32 matmul rate, TFLOP/s (numpy's BLAS)
-    threads: int  # threads used for the read
+    cpu_bandwidth_gbps: float  # sustained streaming-read rate: median of the passes, GB/s (10^9 bytes/s)
+    sgemm_tflops: float  # sustained fp32 matmul rate: median of the runs, TFLOP/s (numpy's BLAS)
+    threads: int  # logical cores (BLAS's default thread count) when measured
     array_bytes: int  # size of the array read
     matmul_n: int  # n of the n x n fp32 matrices multiplied
     seconds: float  # wall time of the whole probe
     load_avg: float | None = None  # 1-minute load average when the probe started (None: not available)
     logical_cores: int | None = None  # os.cpu_count() then: with load_avg, whether the machine was busy
+    read_samples_gbps: list[float] | None = None  # every timed read pass, GB/s (the figure is their median)
+    matmul_samples_tflops: list[float] | None = None  # every timed matmul run, TFLOP/s (the figure is their median)
 
     def busy(self) -> bool:
         """Other work was running when this was measured (load average above half the logical cores): the figures are low."""
@@ -59,13 +75,14 @@ def probe_path() -> Path:
     return data_dir() / "probe.json"
 
 
-def run_probe(machine_key: str, *, threads: int | None = None, array_bytes: int | None = None, budget_s: float = 0.6) -> Probe:
-    """Measure now (about ``budget_s`` seconds on an idle machine; stops early at the budget).
+def run_probe(machine_key: str, *, array_bytes: int | None = None, budget_s: float = 0.6) -> Probe:
+    """Measure now (about ``budget_s`` seconds on an idle machine: half for each figure, then it stops).
 
     ``array_bytes``: the read array (default 256 MiB, at most 1/8 of the RAM the OS reports available).
+    Both figures come from numpy's BLAS with its own threads (all logical cores unless OPENBLAS_NUM_THREADS /
+    OMP_NUM_THREADS say otherwise); each is the median of its timed passes (module doc).
     """
     import os
-    from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
 
@@ -74,49 +91,48 @@ def run_probe(machine_key: str, *, threads: int | None = None, array_bytes: int 
         load: float | None = os.getloadavg()[0]
     except (OSError, AttributeError):
         load = None
-    n_threads = max(1, min(64, threads or os.cpu_count() or 1))
     size = array_bytes or _default_array_bytes()
-    a = np.ones(size // 8, dtype=np.float64)  # touched: the pages exist before timing
-    chunks = np.array_split(a, n_threads)
-    best_bw = 0.0
-    with ThreadPoolExecutor(n_threads) as ex:
-        list(ex.map(np.sum, chunks))  # warm-up
-        for _ in range(8):
-            t0 = time.perf_counter()
-            list(ex.map(np.sum, chunks))
-            dt = time.perf_counter() - t0
-            if dt > 0:
-                best_bw = max(best_bw, a.nbytes / dt / 1e9)
-            if time.perf_counter() - t_start > budget_s / 2:
-                break
-    del a, chunks
+    a = np.ones(size // 4, dtype=np.float32)  # touched: the pages exist before timing
+    float(np.dot(a, a))  # warm-up (BLAS threads start)
+    reads = _passes(lambda: np.dot(a, a), a.nbytes / 1e9, t_start + budget_s / 2)
+    a = np.empty(0, dtype=np.float32)  # freed before the matmul
     n = 1024
     m = np.ones((n, n), dtype=np.float32)
     t0 = time.perf_counter()
-    m @ m  # warm-up (BLAS threads start)
+    m @ m  # warm-up
     if time.perf_counter() - t0 < 0.01:
         n = 2048  # fast machine: a bigger product so the timing is not dominated by overheads
         m = np.ones((n, n), dtype=np.float32)
         m @ m
-    best_mm = float("inf")
-    for _ in range(6):
-        t0 = time.perf_counter()
-        m @ m
-        best_mm = min(best_mm, time.perf_counter() - t0)
-        if time.perf_counter() - t_start > budget_s:
-            break
+    mms = _passes(lambda: m @ m, 2.0 * n**3 / 1e12, time.perf_counter() + budget_s / 2)
     return Probe(
         machine_key=machine_key,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        cpu_bandwidth_gbps=round(best_bw, 2),
-        sgemm_tflops=round(2.0 * n**3 / best_mm / 1e12, 4),
-        threads=n_threads,
-        array_bytes=int(size // 8 * 8),
+        cpu_bandwidth_gbps=round(statistics.median(reads), 2),
+        sgemm_tflops=round(statistics.median(mms), 4),
+        read_samples_gbps=[round(x, 2) for x in reads],
+        matmul_samples_tflops=[round(x, 4) for x in mms],
+        threads=os.cpu_count() or 1,
+        array_bytes=int(size // 4 * 4),
         matmul_n=n,
         seconds=round(time.perf_counter() - t_start, 3),
         load_avg=None if load is None else round(load, 2),
         logical_cores=os.cpu_count(),
     )
+
+
+def _passes(fn: Callable[[], object], work: float, deadline: float) -> list[float]:
+    """Rates (``work`` / seconds) of timed calls of ``fn``: at least MIN_PASSES, more until ``deadline``, at most MAX_PASSES."""
+    rates: list[float] = []
+    while len(rates) < MAX_PASSES:
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        if dt > 0:
+            rates.append(work / dt)
+        if len(rates) >= MIN_PASSES and time.perf_counter() > deadline:
+            break
+    return rates or [0.0]
 
 
 def _default_array_bytes() -> int:

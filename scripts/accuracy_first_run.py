@@ -13,6 +13,13 @@ Rounds interleave probe/estimate and benchmark, so a load change during the run 
 error per shape is the median over rounds of predicted / measured - 1. Bars (issue 14): generation
 within 25%, prompt processing within 35%, for each of the three shapes.
 
+Each round's saved record keeps the probe's own file (figures, every pass, load average when it ran) and
+the load average at the start and end of the round.
+
+llama.cpp builds with AMX (GGML_NATIVE on a CPU with amx_int8) crash in ggml_backend_amx_mul_mat on
+quantized prompts on some VMs (llama.cpp issue #20824): `bench` then reports SIGSEGV and this script stops;
+use a llama-cpp-python built without AMX (CFLAGS/CXXFLAGS="-mno-amx-int8 -mno-amx-tile -mno-amx-bf16").
+
 TIMING: run it on an IDLE machine. The load average is read before and after; above 0.25 x the
 logical cores the result is printed as INVALID (other processes distort both the probe and the
 benchmark, and not by the same factor).
@@ -67,6 +74,14 @@ def _estimate(params: str, quant: str, data_dir: Path) -> dict[str, float | str]
     }
 
 
+def _saved_probe(data_dir: Path) -> dict | None:  # type: ignore[type-arg]
+    """The probe the round's first `check` saved (hwbench/probe.py): its figures, samples and load average."""
+    try:
+        return json.loads((data_dir / "probe.json").read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
 def _measure(params: str, quant: str, data_dir: Path, reps: int, threads: str | None) -> dict[str, float]:
     args = ["bench", "--params", params, "--quant", quant, "-p", "512", "-n", "128", "-r", str(reps), "--json", "--out", str(data_dir / "results")]
     if threads:
@@ -95,9 +110,21 @@ def main() -> int:
     for i in range(a.rounds):
         with tempfile.TemporaryDirectory(prefix="hwbench-first-run-") as td:
             d = Path(td)
+            load_start = os.getloadavg()[0]
             est = {f"{p} {q}": _estimate(p, q, d) for p, q in SHAPES}  # first check probes, the others reuse it
+            probe = _saved_probe(d)  # what the first check measured (before bench refreshes it)
             meas = {f"{p} {q}": _measure(p, q, d, a.reps, a.threads) for p, q in SHAPES}
-            rounds.append({"round": i, "estimate": est, "measured": meas, "time": time.time()})
+            rounds.append(
+                {
+                    "round": i,
+                    "estimate": est,
+                    "measured": meas,
+                    "probe": probe,
+                    "load_start": load_start,
+                    "load_end": os.getloadavg()[0],
+                    "time": time.time(),
+                }
+            )
             print(f"round {i + 1}/{a.rounds} done", file=sys.stderr)
     load_after = os.getloadavg()[0]
     summary = {}

@@ -19,6 +19,7 @@ percentile error, so the figures say how the model does on a GPU it never saw.
     .venv/bin/python scripts/accuracy_speed.py            # table + fit check, updates docs/accuracy.md
     .venv/bin/python scripts/accuracy_speed.py --no-doc
     .venv/bin/python scripts/accuracy_speed.py --kernels --threads 1   # per-type CPU kernel factors (~2 min)
+    .venv/bin/python scripts/accuracy_speed.py --sgemm-share --threads 2 --reps 3   # assumptions: cpu_sgemm_share_of_peak
 """
 
 from __future__ import annotations
@@ -499,7 +500,7 @@ PROBE_SHAPE = dict(arch="llama", n_layer=4, n_embd=2048, n_head=16, n_head_kv=16
 PROBE_TYPES = ("Q4_0", "Q8_0", "F16", "Q5_0", "Q4_K_S", "Q5_K_S", "Q6_K", "Q4_1", "IQ4_NL", "BF16")
 
 
-def kernel_probe(threads: int, reps: int, workdir: Path, log=print) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def kernel_probe(threads: int, reps: int, workdir: Path, log=print, before_each=None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Per-ggml-type CPU kernel throughput (speed.CPU_KERNELS): a matmul-only synthetic llama (4 layers of
     2048 x 8192, vocab 1024: >97% of the flops in the layer matmuls), pp256 and tg16, best repetition.
     gemm = pp flops/s / fp32 peak; tg elements/s / fp32 peak bounds gemv from below (ALU-bound on 1 thread)."""
@@ -509,6 +510,7 @@ def kernel_probe(threads: int, reps: int, workdir: Path, log=print) -> list[dict
     from hwbench.bench.synth import write_synthetic
     from hwbench.detect import detect_all
     from hwbench.estimate.fit import tensors_for
+    from hwbench.estimate.speed import cpu_gemm_inverse_factor
     from hwbench.hardware import cpu_peak_tflops
     from hwbench.quant import parse_quant
 
@@ -524,6 +526,7 @@ def kernel_probe(threads: int, reps: int, workdir: Path, log=print) -> list[dict
         elems = sum(t.n_elements for t in tensors if t.layer is not None and len(t.shape) > 1)
         path = workdir / f"probe-{q}.gguf"
         write_synthetic(spec, q, path=path)
+        pr = before_each() if before_each else None  # interleaved with each measurement (sgemm_share)
         p = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "_llama_speed_child.py"), str(path), str(threads), "256", "16", str(reps)],
             capture_output=True,
@@ -537,11 +540,49 @@ def kernel_probe(threads: int, reps: int, workdir: Path, log=print) -> list[dict
         meas = json.loads(line)
         pp, tg = max(meas["pp_tps"]), max(meas["tg_tps"])
         res = {"type": q, "pp_tps": pp, "tg_tps": tg, "gemm": pp * 2 * elems / peak, "tg_elems_per_peak_flop": tg * elems / peak}
+        wtypes: dict[str, float] = {}
+        for t in tensors:
+            if t.layer is not None and len(t.shape) > 1:
+                wtypes[t.type_name] = wtypes.get(t.type_name, 0.0) + t.n_elements
+        res |= {"pp_flops_per_token": 2 * elems, "inv_gemm": cpu_gemm_inverse_factor(wtypes), "probe": pr}
         out.append(res)
         log(
             f"{q:7s} {threads}t  pp256 {pp:7.1f} tok/s  gemm factor {res['gemm']:.2f}   tg16 {tg:6.1f} tok/s  elements/peak-flop {res['tg_elems_per_peak_flop']:.3f}"
         )
     return out
+
+
+def sgemm_share(threads: int, reps: int) -> int:
+    """cpu_sgemm_share_of_peak on this machine (hwbench/assumptions.py): the quick probe's numpy fp32 matmul rate over
+    the fp32 peak llama.cpp's own kernels imply here, on the matmul-only kernel-probe model (PROBE_SHAPE, not a shape
+    any accuracy bar scores): per type, peak = pp flops/s / CPU_KERNELS[type].gemm. The probe runs before every
+    kernel measurement (interleaved), so load changes hit both; the share is the geometric mean over types and
+    repetitions. Run it on an IDLE machine with --threads = all cores (the probe uses all of them)."""
+    import math
+    import os
+    import statistics
+    import tempfile
+
+    from hwbench.probe import run_probe
+
+    shares: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="hwbench-share-") as d:
+        for rep in range(reps):
+            for res in kernel_probe(threads, 1, Path(d), log=lambda *_: None, before_each=lambda: run_probe("share")):
+                pr = res["probe"]
+                implied_peak = res["pp_tps"] * res["pp_flops_per_token"] * res["inv_gemm"] / 1e12
+                share = pr.sgemm_tflops / implied_peak
+                shares.setdefault(res["type"], []).append(share)
+                print(
+                    f"rep {rep} {res['type']:7s} load {pr.load_avg}: llama.cpp pp256 {res['pp_tps']:.1f} tok/s -> implied peak "
+                    f"{implied_peak:.4f} TFLOPS (x 1/gemm {res['inv_gemm']:.3f}); probe sgemm {pr.sgemm_tflops:.4f} -> share {share:.3f}",
+                    flush=True,
+                )
+    allv = [v for vs in shares.values() for v in vs]
+    geo = math.exp(statistics.fmean(math.log(v) for v in allv))
+    print({t: round(statistics.median(v), 3) for t, v in shares.items()})
+    print(f"cpu_sgemm_share_of_peak on this machine: {geo:.3f} (geometric mean of {len(allv)}; load average now {os.getloadavg()[0]:.2f})")
+    return 0
 
 
 def score_case(key: str, kw: dict[str, Any], q: str, hw: Any, n_prompt: int, n_gen: int, meas: dict[str, Any]) -> dict[str, Any]:
@@ -623,7 +664,10 @@ def main() -> int:
     ap.add_argument("--save", type=Path, help="--local: save the measurements (JSON) here")
     ap.add_argument("--reuse", type=Path, help="--local: re-score saved measurements with the current estimator")
     ap.add_argument("--kernels", action="store_true", help="measure the per-type CPU kernel factors (speed.CPU_KERNELS)")
+    ap.add_argument("--sgemm-share", action="store_true", help="measure cpu_sgemm_share_of_peak: the quick probe's matmul vs llama.cpp's kernels")
     a = ap.parse_args()
+    if a.sgemm_share:
+        return sgemm_share(a.threads, a.reps)
     if a.kernels:
         import tempfile
 

@@ -25,13 +25,33 @@ def _host() -> HostInfo:
 
 def test_run_probe_measures_positive_figures_quickly() -> None:
     t0 = time.perf_counter()
-    pr = P.run_probe("k", threads=2, array_bytes=16 * 2**20, budget_s=0.3)
+    pr = P.run_probe("k", array_bytes=16 * 2**20, budget_s=0.3)
     wall = time.perf_counter() - t0
     assert pr.cpu_bandwidth_gbps > 0.1  # even a loaded machine reads 16 MiB faster than 0.1 GB/s
     assert pr.sgemm_tflops > 1e-4
-    assert pr.threads == 2 and pr.array_bytes == 16 * 2**20 and pr.matmul_n in (1024, 2048)
+    assert pr.threads >= 1 and pr.array_bytes == 16 * 2**20 and pr.matmul_n in (1024, 2048)
     assert pr.created_at[:4].isdigit() and "T" in pr.created_at
     assert wall < 10  # the budget stops the loops early; generous for a loaded CI machine
+
+
+def test_probe_figures_are_the_median_of_their_passes_not_the_best() -> None:
+    """A sustained figure: the best of many short passes catches a shared VM's quiet moments (module doc)."""
+    import statistics
+
+    pr = P.run_probe("k", array_bytes=16 * 2**20, budget_s=0.2)
+    reads, mms = pr.read_samples_gbps, pr.matmul_samples_tflops
+    assert reads is not None and mms is not None
+    assert P.MIN_PASSES <= len(reads) <= P.MAX_PASSES and P.MIN_PASSES <= len(mms) <= P.MAX_PASSES
+    assert pr.cpu_bandwidth_gbps == pytest.approx(statistics.median(reads), abs=0.011)
+    assert pr.sgemm_tflops == pytest.approx(statistics.median(mms), abs=1e-4)
+
+
+def test_passes_fill_the_window_within_bounds() -> None:
+    calls = []
+    rates = P._passes(lambda: calls.append(1), 1.0, time.perf_counter() - 1)  # deadline passed: the minimum
+    assert len(rates) == len(calls) == P.MIN_PASSES
+    rates = P._passes(lambda: time.sleep(0.001), 1.0, time.perf_counter() + 10)  # far deadline: the maximum
+    assert len(rates) == P.MAX_PASSES and all(r > 0 for r in rates)
 
 
 def test_probe_once_measures_once_then_reuses(tmp_path: Path) -> None:
@@ -129,4 +149,4 @@ def test_a_probe_made_on_a_busy_machine_says_so() -> None:
     assert busy.busy() and not idle.busy()
     assert any("busy" in n for n in target_from_host(_host(), None, probe=busy).notes)
     assert not any("busy" in n for n in target_from_host(_host(), None, probe=idle).notes)
-    assert P.run_probe("k", threads=1, array_bytes=8 * 2**20, budget_s=0.1).logical_cores
+    assert P.run_probe("k", array_bytes=8 * 2**20, budget_s=0.1).logical_cores
