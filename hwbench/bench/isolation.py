@@ -68,13 +68,30 @@ def _scratch_dir() -> str | None:
     return str(d)
 
 
-def _describe_exit(rc: int, phase: str, stderr_tail: str) -> str:
+AMX_HINT = (
+    " (this CPU lists AMX: llama.cpp's AMX kernels crash in VMs that advertise AMX without giving the guest its state;"
+    ' build llama-cpp-python without them: CFLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" CXXFLAGS="$CFLAGS"'
+    " pip install --no-cache-dir --force-reinstall llama-cpp-python)"
+)
+
+
+def cpu_lists_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """The CPU flags in ``cpuinfo`` include amx_int8 (False when the file cannot be read)."""
+    try:
+        return any(line.startswith("flags") and " amx_int8" in line for line in cpuinfo.read_text(errors="replace").splitlines())
+    except OSError:
+        return False
+
+
+def _describe_exit(rc: int, phase: str, stderr_tail: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     where = f" while {phase}" if phase else ""
     if rc < 0:
         sig = -rc
         msg = f"killed by signal {sig} ({_signal_name(sig)}){where}"
         if sig == signal.SIGKILL:
             msg += " (out of memory? the kernel's OOM killer sends SIGKILL)"
+        elif sig in (signal.SIGSEGV, signal.SIGILL) and cpu_lists_amx(cpuinfo):
+            msg += AMX_HINT
     else:
         msg = f"exited with status {rc}{where}"
     last = _last_meaningful_line(stderr_tail)

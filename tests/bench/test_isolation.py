@@ -32,3 +32,18 @@ def test_python_exception_in_child_is_one_line() -> None:
     out = run_child({"kind": "nonsense"}, timeout_s=60)
     assert out.error is not None and "unknown job kind" in out.error
     assert "\n" not in out.error
+
+
+def test_a_segfault_on_a_cpu_listing_amx_says_how_to_build_llama_cpp_without_it(tmp_path):
+    from hwbench.bench.isolation import AMX_HINT, _describe_exit
+
+    amx = tmp_path / "cpuinfo-amx"
+    amx.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f amx_bf16 amx_tile amx_int8\n")
+    plain = tmp_path / "cpuinfo-plain"
+    plain.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n")
+    msg = _describe_exit(-11, "warm-up pp512", "", cpuinfo=amx)
+    assert msg.startswith("killed by signal 11 (SIGSEGV) while warm-up pp512") and msg.endswith(AMX_HINT)
+    assert "-mno-amx-int8" in msg
+    assert AMX_HINT not in _describe_exit(-11, "warm-up pp512", "", cpuinfo=plain)
+    assert AMX_HINT not in _describe_exit(-6, "loading", "", cpuinfo=amx)  # an abort is not the AMX crash
+    assert AMX_HINT not in _describe_exit(-11, "loading", "", cpuinfo=tmp_path / "missing")
