@@ -5,10 +5,12 @@ Before any `hwbench bench` has calibrated a machine, the CPU figures of `check` 
 second, with numpy (a core dependency):
 
 - ``cpu_bandwidth_gbps``: a streaming read of an fp32 array much larger than the caches, as BLAS's dot
-  product of the array with itself (vectorized, on BLAS's threads: all cores). This is the quantity the
-  CPU speed constants were fitted against (`bench --micro`'s torch sum of a large fp32 tensor, all cores:
-  estimate/speed.py BACKENDS['cpu']); numpy's own threaded sum, used before (PROBE_VERSION 1), read slower
-  than torch's sum on the same machine, BLAS's dot about as fast (docs/accuracy.md);
+  product of each of its slices with itself, one thread per logical core (numpy releases the GIL in dot).
+  This is the quantity the CPU speed constants were fitted against (`bench --micro`'s torch sum of a large
+  fp32 tensor, all cores: estimate/speed.py BACKENDS['cpu']). numpy's threaded sum (PROBE_VERSION 1) read
+  slower than torch's sum; one BLAS dot over the whole array (PROBE_VERSION 2) ran on one thread on this
+  project's Intel VM and read 9.9 GB/s where torch read 17.1 and the sliced dot on 2 threads 18.5
+  (2026-12-02, idle);
 - ``sgemm_tflops``: numpy's fp32 matrix product (its BLAS, all cores).
 
 Each figure is the MEDIAN of its timed passes over about half the budget (at least MIN_PASSES), not the
@@ -44,7 +46,8 @@ from hwbench.paths import data_dir
 # Bump when what the probe measures changes (array size rule, method): older probes are then re-run.
 # 2: the read is BLAS's fp32 dot product (was a threaded numpy sum of float64), both figures the median of
 #    their passes (was the best), the passes fill a time window (was a fixed count).
-PROBE_VERSION = 2
+# 3: the read runs one thread per logical core over slices (one BLAS dot ran on a single thread: half the rate).
+PROBE_VERSION = 3
 MIN_PASSES = 5  # timed passes per figure, at least (even past the budget: a median needs a few)
 MAX_PASSES = 64
 
@@ -79,8 +82,9 @@ def run_probe(machine_key: str, *, array_bytes: int | None = None, budget_s: flo
     """Measure now (about ``budget_s`` seconds on an idle machine: half for each figure, then it stops).
 
     ``array_bytes``: the read array (default 256 MiB, at most 1/8 of the RAM the OS reports available).
-    Both figures come from numpy's BLAS with its own threads (all logical cores unless OPENBLAS_NUM_THREADS /
-    OMP_NUM_THREADS say otherwise); each is the median of its timed passes (module doc).
+    The read runs one thread per logical core over slices of the array; the matmul on numpy's BLAS with its
+    own threads (all logical cores unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise); each figure is
+    the median of its timed passes (module doc).
     """
     import os
 
@@ -93,8 +97,18 @@ def run_probe(machine_key: str, *, array_bytes: int | None = None, budget_s: flo
         load = None
     size = array_bytes or _default_array_bytes()
     a = np.ones(size // 4, dtype=np.float32)  # touched: the pages exist before timing
-    float(np.dot(a, a))  # warm-up (BLAS threads start)
-    reads = _passes(lambda: np.dot(a, a), a.nbytes / 1e9, t_start + budget_s / 2)
+    from concurrent.futures import ThreadPoolExecutor
+
+    n_threads = os.cpu_count() or 1
+    slices = np.array_split(a, n_threads)
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+
+        def read() -> None:
+            list(pool.map(lambda x: float(np.dot(x, x)), slices))
+
+        read()  # warm-up (threads start, pages touched)
+        reads = _passes(read, a.nbytes / 1e9, t_start + budget_s / 2)
+    slices = []
     a = np.empty(0, dtype=np.float32)  # freed before the matmul
     n = 1024
     m = np.ones((n, n), dtype=np.float32)
