@@ -193,7 +193,7 @@ def test_bundled_profiles_rank_quickly(m70b, monkeypatch):
     # quick, counted rather than timed (a 20 s wall-clock bound failed on a loaded machine): at most one estimate per
     # distinct hardware (memoised), each without the follow-up searches (best quant, longest context, GPUs needed)
     import hwbench.estimate as est_mod
-    from hwbench.recommend import _gpu_index, _hw_key, instance_target
+    from hwbench.recommend import _gpu_index, instance_target
 
     calls: list[dict] = []
     real = est_mod.estimate_fit
@@ -208,7 +208,8 @@ def test_bundled_profiles_rank_quickly(m70b, monkeypatch):
     assert rec.considered == len(insts)
     gpus = _gpu_index(None)
     targets = [instance_target(i, gpus)[0] for i in insts]
-    distinct = {_hw_key(t) for t in targets if t is not None}
+    # distinct hardware, keyed here on everything but the label (not on recommend's own memo key, which this checks)
+    distinct = {t.model_dump_json(exclude={"label"}) for t in targets if t is not None}
     assert 0 < len(calls) <= len(distinct) + 1 < len(insts), (len(calls), len(distinct), len(insts))  # +1: the weights bound
     assert all(k.get("follow_ups") is False for k in calls)
     assert rec.candidates[0].meets_target and rec.candidates[0].verdict in ("gpu", "partial")
