@@ -218,16 +218,22 @@ def attach_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: Har
         r.settings["bytes_per_token"] = p.speed.inputs.get("bytes_per_token")
 
 
-def _attach_batched_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: HardwareTarget) -> None:
-    """The estimator's aggregate tokens/s for N sequences decoded together (speed.step_time_s) beside a tg@npN result."""
+def _speed_inputs_or_none(target: Target, est_settings: Any, hw: HardwareTarget) -> Any:
+    """fit.speed_inputs for the benchmarked model, or None (it does not fit, or the estimator failed: a failing
+    estimator must not stop a measurement)."""
     from hwbench.estimate.fit import speed_inputs
 
+    try:
+        return speed_inputs(target.spec, target.quant, est_settings, hw, tensors=target.tensors)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
+
+
+def _attach_batched_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: HardwareTarget) -> None:
+    """The estimator's aggregate tokens/s for N sequences decoded together (speed.step_time_s) beside a tg@npN result."""
     prompt = max(1, t.depth)
     est_settings = settings_for(2 * prompt + t.n_gen, inst).model_copy(update={"concurrency": t.n_parallel})
-    try:
-        si = speed_inputs(target.spec, target.quant, est_settings, hw, tensors=target.tensors)
-    except Exception:  # noqa: BLE001 - a failing estimator must not stop a measurement
-        si = None
+    si = _speed_inputs_or_none(target, est_settings, hw)
     if si is None:
         return
     step = si.step_time_s(t.n_parallel)
@@ -243,15 +249,10 @@ def _attach_batched_prediction(r: BenchResult, t: Any, inst: Any, target: Target
 def _attach_batched_prompt_prediction(r: BenchResult, t: Any, inst: Any, target: Target, hw: HardwareTarget) -> None:
     """The estimator's prompt time for the N x PP prompt tokens of a tg@npN test (its prompt rule, seconds per
     prompt token, at the prompt's own average depth PP/2), and the aggregate prompt tokens/s that gives."""
-    from hwbench.estimate.fit import speed_inputs
-
     prompt = max(1, t.depth)
     n_pp = int(r.settings.get("prompt_tokens") or t.n_parallel * prompt)
     est_settings = settings_for(prompt, inst).model_copy(update={"concurrency": t.n_parallel})
-    try:
-        si = speed_inputs(target.spec, target.quant, est_settings, hw, tensors=target.tensors)
-    except Exception:  # noqa: BLE001 - a failing estimator must not stop a measurement
-        si = None
+    si = _speed_inputs_or_none(target, est_settings, hw)
     per_token = si.prompt_time_per_token_s() if si is not None else 0.0
     if per_token <= 0:
         return
