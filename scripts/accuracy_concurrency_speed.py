@@ -24,24 +24,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accuracy_first_run import _hwbench  # noqa: E402 - one runner of the hwbench CLI for the accuracy scripts
+
 SHAPES = [("0.5b", "Q4_K_M"), ("1b", "Q8_0"), ("1.5b", "Q4_0")]
 NPL = [1, 2, 4, 8]
 BAR = 0.15
-
-
-def _hwbench(args: list[str], data_dir: Path) -> dict:  # type: ignore[type-arg]
-    env = dict(os.environ, HWBENCH_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    p = subprocess.run([sys.executable, "-m", "hwbench", *args], capture_output=True, text=True, env=env, check=False, timeout=7200)
-    if p.returncode != 0:
-        raise SystemExit(f"hwbench {' '.join(args)} failed ({p.returncode}): {p.stderr.strip()[-800:]}")
-    return json.loads(p.stdout)
 
 
 def batched_rows(rec: dict) -> dict[int, dict[str, float]]:  # type: ignore[type-arg]
@@ -69,7 +62,7 @@ def main() -> int:
     for i in range(a.rounds):
         with tempfile.TemporaryDirectory(prefix="hwbench-conc-") as td:
             d = Path(td)
-            cal = _hwbench(["bench", "-r", "3", "--json", "--out", str(d / "results")], d)
+            cal = _hwbench(["bench", "-r", "3", "--json", "--out", str(d / "results")], d, timeout=7200)
             shapes = {}
             for p, q in SHAPES:
                 args = [
@@ -87,7 +80,7 @@ def main() -> int:
                     "--parallel",
                     ",".join(map(str, NPL)),
                 ]
-                rec = _hwbench([*args, "-r", str(a.reps), "--json", "--out", str(d / "results")], d)
+                rec = _hwbench([*args, "-r", str(a.reps), "--json", "--out", str(d / "results")], d, timeout=7200)
                 shapes[f"{p} {q}"] = {str(n): v for n, v in batched_rows(rec).items()}
             cal_model = (cal.get("model") or {}).get("name")
             rounds.append({"round": i, "calibration_model": cal_model, "shapes": shapes, "time": time.time()})
