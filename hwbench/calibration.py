@@ -26,6 +26,12 @@ class Calibration(BaseModel):
     cpu_gen_efficiency: float | None = None  # measured tg tokens/s x bytes per token / bandwidth
     cpu_pp_tflops: float | None = None  # effective prompt-processing throughput measured on the CPU
     source_test: str | None = None
+    # llama.cpp's CPU decode kernels measured on a matmul-only probe model (hwbench/bench/kernels.py): seconds per
+    # weight element per decode step of n sequences, {ggml type: {n: s}} (JSON keys are strings), at these threads
+    cpu_kernels: dict[str, dict[int, float]] | None = None
+    cpu_kernel_threads: int | None = None
+    cpu_kernels_llama: str | None = None  # llama-cpp-python version they were measured with
+    cpu_kernels_run_id: str | None = None
     speed_model: str | None = None  # which speed formulas the figures were derived for (see speed_model_id)
 
 

@@ -139,6 +139,20 @@ def target_from_host(
         if calibration.cpu_pp_tflops:
             tflops, tflops_src = calibration.cpu_pp_tflops, "measured"
         cal_text = f"calibrated from run {calibration.run_id} ({calibration.created_at})"
+    cores = cpu.physical_cores or cpu.logical_cores or 1
+    kernels = None
+    llama_now = _llama_cpp_version() if calibration is not None and calibration.cpu_kernels else None
+    if calibration is not None and calibration.cpu_kernels and calibration.cpu_kernels_llama != llama_now:
+        notes.append(
+            f"CPU decode kernels were measured with llama-cpp-python {calibration.cpu_kernels_llama}, {llama_now or 'none'} is "
+            "installed now: not used (`hwbench bench --kernels` measures them again)"
+        )
+    elif calibration is not None and calibration.cpu_kernels and calibration.cpu_kernel_threads == cores:
+        kernels = {k: {int(n): float(v) for n, v in d.items()} for k, d in calibration.cpu_kernels.items()}
+        cal_text = (cal_text or "") + (
+            f"; llama.cpp CPU decode kernels measured per weight type ({', '.join(sorted(kernels))}; "
+            f"1..{max(max(d) for d in kernels.values())} sequences, {cores} threads) in run {calibration.cpu_kernels_run_id}"
+        )
     if host.memory.cgroup_limit_bytes and host.memory.total_bytes and host.memory.cgroup_limit_bytes < host.memory.total_bytes:
         notes.append(f"container/cgroup memory limit {host.memory.cgroup_limit_bytes / GiB:.1f} GiB is below the host's RAM; using the limit")
     return HardwareTarget(
@@ -150,10 +164,17 @@ def target_from_host(
         cpu_bandwidth_source=bw_src,  # type: ignore[arg-type]
         cpu_tflops=tflops,
         cpu_tflops_source=tflops_src,  # type: ignore[arg-type]
-        cpu_cores=cpu.physical_cores or cpu.logical_cores or 1,
+        cpu_cores=cores,
         calibration=cal_text,
+        cpu_kernel_step_s=kernels,
         notes=notes,
     )
+
+
+def _llama_cpp_version() -> str | None:
+    from hwbench.bench.runner_llamacpp import llama_cpp_version
+
+    return llama_cpp_version()
 
 
 def apply_what_if(
@@ -205,4 +226,6 @@ def apply_what_if(
     if parts:
         t.label = "what-if: " + ", ".join(parts)
         t.calibration = None if (gpu or cpu_bandwidth_gbps) else t.calibration
+        if gpu or cpu_bandwidth_gbps:
+            t.cpu_kernel_step_s = None  # measured with this machine's memory and no GPU beside it
     return t

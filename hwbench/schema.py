@@ -209,6 +209,9 @@ class HardwareTarget(_Model):
     cpu_tflops_source: Source = "assumed"
     cpu_cores: int = 1
     calibration: str | None = None  # "calibrated from run ..." when measured figures replace assumptions
+    # this machine's llama.cpp CPU decode kernels, measured by `bench` at cpu_cores threads (hwbench/bench/kernels.py):
+    # seconds per weight element per decode step of n sequences, {ggml type: {n: s}}; the calibration text names them
+    cpu_kernel_step_s: dict[str, dict[int, float]] | None = Field(default=None, exclude=True)
     nodes: int = 1
     notes: list[str] = Field(default_factory=list)
 

@@ -496,7 +496,8 @@ def local_cases(threads: int, n_prompt: int, n_gen: int, reps: int, workdir: Pat
     }
 
 
-PROBE_SHAPE = dict(arch="llama", n_layer=4, n_embd=2048, n_head=16, n_head_kv=16, n_ff=8192, vocab=1024)
+from hwbench.bench.kernels import PROBE_SHAPE  # noqa: E402 - the one probe shape (bench's kernel probe measures on it too)
+
 PROBE_TYPES = ("Q4_0", "Q8_0", "F16", "Q5_0", "Q4_K_S", "Q5_K_S", "Q6_K", "Q4_1", "IQ4_NL", "BF16")
 
 

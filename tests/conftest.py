@@ -13,6 +13,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("HWBENCH_PROFILES", raising=False)
     monkeypatch.delenv("HWBENCH_PROFILES_DIR", raising=False)
     monkeypatch.setenv("HWBENCH_PROBE", "0")  # no CPU probe in tests unless one asks (tests/test_probe.py)
+    monkeypatch.setenv("HWBENCH_KERNELS", "0")  # no CPU kernel probe in a bench unless one asks (tests/bench/test_kernels.py)
 
 
 # small shared builders (e.g. tests_helpers_gguf.write_tiny) live in tests/helpers/

@@ -108,6 +108,10 @@ class BenchOptions:
     timeout_s: float | None = 1800.0  # per child process
     warmup: bool = True
     save_calibration: bool = True
+    # --kernels / --no-kernels: measure this machine's llama.cpp CPU decode kernels per weight type (bench/kernels.py).
+    # None (auto): on a CPU-only machine when the calibration has none for these threads and this llama-cpp-python
+    # (so once per machine), unless HWBENCH_KERNELS=0 (the test suite sets it)
+    kernels: bool | None = None
     llamacpp: bool = True  # run the llama.cpp tests (False: --micro only)
     torch_decode: bool = True  # with --micro: the PyTorch decode benchmark too
     progress: Callable[[str], None] | None = None  # one-line progress messages (stderr)

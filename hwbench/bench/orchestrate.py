@@ -101,7 +101,10 @@ def _finish(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: T
                     st = r.settings.get("estimate_settings")
                     if not st:
                         return None
-                    e = estimate(tgt.spec, tgt.quant, EstimateSettings(**st), hw.model_copy(update=hw_update), tgt.tensors)
+                    # bandwidth and peak are solved through the formulas alone: measured kernels (bench/kernels.py)
+                    # replace the bandwidth term for their types, so with them the solve would find no bandwidth
+                    upd = {**hw_update, "cpu_kernel_step_s": None}
+                    e = estimate(tgt.spec, tgt.quant, EstimateSettings(**st), hw.model_copy(update=upd), tgt.tensors)
                     if e is None or e.speed is None or e.verdict == "none":
                         return None
                     return e.speed.prompt_tokens_per_s if r.n_prompt else e.speed.generation_tokens_per_s
@@ -111,6 +114,60 @@ def _finish(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: T
                 record.notes.append(cal_note)
         except Exception as e:  # noqa: BLE001 - calibration is a bonus
             record.notes.append(f"calibration not saved: {type(e).__name__}: {e}")
+        _kernels(opts, record, hw, target)
     path = rec_mod.write_record(record, opts.out)
     opts.record_path = path
     _progress(opts, f"results written to {path}")
+
+
+def kernels_wanted(opts: BenchOptions, record: RunRecord, hw: HardwareTarget) -> bool:
+    """Whether this bench measures the CPU kernels (BenchOptions.kernels): asked for, or (auto) a CPU-only machine
+    whose calibration holds none for these threads and this llama-cpp-python, unless HWBENCH_KERNELS=0."""
+    import os
+
+    from hwbench.machine import calibration_for
+
+    if opts.kernels is not None:
+        return opts.kernels and opts.llamacpp
+    if not opts.llamacpp or hw.gpus or os.environ.get("HWBENCH_KERNELS", "1") == "0":
+        return False
+    cal = calibration_for(record.host)
+    return not (
+        cal is not None and cal.cpu_kernels and cal.cpu_kernel_threads == hw.cpu_cores and cal.cpu_kernels_llama == record.llama_cpp_version
+    )
+
+
+def _kernels(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: Target | None) -> None:
+    """Measure and save this machine's CPU decode kernels (hwbench/bench/kernels.py) when kernels_wanted; never raises."""
+    if not kernels_wanted(opts, record, hw):
+        return
+    try:
+        from hwbench.bench.kernels import measure_kernels, types_to_measure
+        from hwbench.calibration import Calibration, machine_key, save_calibration
+
+        _progress(opts, "measuring llama.cpp's CPU decode kernels per weight type (once per machine; --no-kernels skips)")
+        kp = measure_kernels(hw, types_to_measure(target.tensors if target else None), timeout_s=opts.timeout_s, progress=opts.progress)
+        for t, why in kp.errors.items():
+            record.notes.append(f"CPU kernel {t} not measured: {why}")
+        if not kp.table:
+            return
+        h = record.host
+        cal = Calibration(
+            run_id=record.run_id,
+            created_at=record.created_at,
+            machine_key=machine_key(h.cpu.model, h.cpu.logical_cores, h.memory.total_bytes),
+            cpu_kernels=kp.table,
+            cpu_kernel_threads=kp.threads,
+            cpu_kernels_llama=record.llama_cpp_version,
+            cpu_kernels_run_id=record.run_id,
+        )
+        path = save_calibration(cal)
+        record.calibration = (record.calibration or {}) | {
+            k: v for k, v in cal.model_dump(mode="json", exclude_none=True).items() if k.startswith("cpu_kernel")
+        }
+        record.notes.append(
+            f"CPU decode kernels measured ({kp.threads} threads, {kp.seconds:.0f} s; median step of the probe model, "
+            f"1 sequence, and its growth at N sequences): {kp.summary()}; saved to {path}"
+        )
+    except Exception as e:  # noqa: BLE001 - the kernel probe is a bonus, never a reason to lose the results
+        record.notes.append(f"CPU kernels not measured: {type(e).__name__}: {e}")

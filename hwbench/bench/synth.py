@@ -395,6 +395,20 @@ def write_synthetic(
     return SynthModel(out, written, spec, ft, tensors, written.n_layer, spec.n_layer, False, dt, out.stat().st_size or file_bytes)
 
 
+def write_tensors(spec: ModelSpec, file_type: str, tensors: list[TensorSpec], path: Path, *, name: str, seed: int = 1234) -> Path:
+    """Write exactly ``tensors`` (types chosen by the caller, e.g. hwbench/bench/kernels.py's one-type probe models)
+    as a synthetic GGUF at ``path``, with ``spec``'s metadata and ``file_type`` as its declared file type."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write(tmp, spec, file_type.upper(), tensors, name, None, seed)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
 def tiny_spec(n_layer: int = 2, n_embd: int = 256, n_ff: int = 512, vocab: int = 1024, arch: str = "llama", **kw: object) -> ModelSpec:
     """A small model shape for tests and the quick default bench."""
     n_head = kw.pop("n_head", max(1, n_embd // 64))

@@ -79,6 +79,13 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     "--micro", is_flag=True, help="Also run PyTorch microbenchmarks (memory bandwidth, matmul, copies) and a PyTorch decode test."
 )
 @click.option("--micro-only", is_flag=True, help="Run only the PyTorch microbenchmarks.")
+@click.option(
+    "--kernels/--no-kernels",
+    default=None,
+    help="Measure llama.cpp's CPU decode kernels per weight type at 1, 2, 4, 8 sequences on a matmul-only probe model "
+    "(about 10 s per type), for check/recommend on this machine. Default: once per machine (CPU-only, when the "
+    "calibration has none for these threads and this llama-cpp-python).",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results directory (default: the user data dir).")
 @click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (models, GPUs).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results record as JSON on stdout.")
@@ -103,6 +110,7 @@ def bench(
     kv_type: str,
     micro: bool,
     micro_only: bool,
+    kernels: bool | None,
     out: Path | None,
     profiles_dir: str | None,
     as_json: bool,
@@ -162,6 +170,7 @@ def bench(
         kv_type=parse_str_list(kv_type, "--kv-type", KV_TYPES),
         micro=micro or micro_only,
         llamacpp=not micro_only,
+        kernels=kernels,
         out=out,
         timeout_s=timeout_s,
         progress=say,

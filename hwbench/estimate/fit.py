@@ -348,7 +348,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     cpu_share = spd.DeviceShare(
         "CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl,
         sum(attn_flops[:cpu_layers]), quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
-        expert_bytes=experts_of(0, cpu_layers), expert_share=moe_frac,
+        expert_bytes=experts_of(0, cpu_layers), expert_share=moe_frac, kernel_step_s=hw.cpu_kernel_step_s,
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
     assumed += [[]] * (len(gen_shares) - len(shares))

@@ -51,9 +51,10 @@ left out (docs/accuracy.md); no per-GPU factors. The CPU constants were measured
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hwbench import assumptions as A
 
@@ -296,6 +297,10 @@ class DeviceShare:
     # A batch of N tokens touches more distinct experts than one: step_time_s reads 1 - (1 - share)^N of them.
     expert_bytes: int = 0
     expert_share: float = 1.0
+    # CPU only: this machine's llama.cpp decode kernels, MEASURED per ggml type (hwbench/bench/kernels.py): seconds
+    # per weight element per decode step of n sequences, {type: {n: s}}. Types in it replace the bandwidth and
+    # CPU_KERNELS.gemv terms for their weights (measured_weight_time_s); None: every type by those formulas.
+    kernel_step_s: Mapping[str, Mapping[int, float]] | None = None
 
 
 def _pnorm(a: float, b: float, p: float) -> float:
@@ -320,6 +325,80 @@ def cpu_gemm_inverse_factor(weight_types: dict[str, float]) -> float:
     return sum(v / cpu_kernel(k).gemm for k, v in weight_types.items()) / total if total > 0 else 1.0
 
 
+def kernel_time_per_element_s(table: Mapping[int, float], n_seq: int) -> float:
+    """Seconds per weight element of one decode step of ``n_seq`` sequences, from one type's measured kernel
+    times ``table`` ({n: s}): exact at a measured n, linear between the two measured n around it, and past the
+    largest measured n growing by the last measured segment's slope per extra sequence (each extra row adds its
+    kernel work; llama.cpp's CPU matmuls take the same kernels for more rows)."""
+    pts = sorted((int(k), float(v)) for k, v in table.items())
+    if not pts:
+        raise ValueError("empty kernel table")
+    if n_seq <= pts[0][0]:
+        return pts[0][1]
+    for (n0, t0), (n1, t1) in itertools.pairwise(pts):
+        if n_seq <= n1:
+            return t0 + (t1 - t0) * (n_seq - n0) / (n1 - n0)
+    if len(pts) == 1:
+        return pts[0][1] * n_seq / pts[0][0]
+    (n0, t0), (n1, t1) = pts[-2], pts[-1]
+    return t1 + max(0.0, (t1 - t0) / (n1 - n0)) * (n_seq - n1)
+
+
+def split_measured(sh: DeviceShare) -> tuple[dict[str, float], DeviceShare]:
+    """A CPU share's weight elements whose kernels were measured ({type: elements}, layers and output), and the
+    share of what is left (its bytes and types without them), for the bandwidth and CPU_KERNELS formulas."""
+    from hwbench.quant import GGML_TYPES
+
+    if not sh.kernel_step_s:
+        return {}, sh
+    meas: dict[str, float] = {}
+    for d in (sh.weight_types, sh.output_types):
+        for k, v in d.items():
+            if k in sh.kernel_step_s and v > 0:
+                meas[k] = meas.get(k, 0.0) + v
+    if not meas:
+        return {}, sh
+    gone = sum(v * GGML_TYPES[k].bits_per_weight / 8 for k, v in meas.items() if k in GGML_TYPES)
+    rest = replace(
+        sh,
+        weight_bytes_read=max(0, int(sh.weight_bytes_read - gone)),
+        weight_types={k: v for k, v in sh.weight_types.items() if k not in meas},
+        output_types={k: v for k, v in sh.output_types.items() if k not in meas},
+        kernel_step_s=None,
+    )
+    return meas, rest
+
+
+def measured_weight_time_s(sh: DeviceShare, meas: Mapping[str, float], n_seq: int) -> float:
+    """Seconds the measured kernels take for one decode step of ``n_seq`` sequences over ``meas``'s elements."""
+    assert sh.kernel_step_s is not None
+    return sum(v * kernel_time_per_element_s(sh.kernel_step_s[k], n_seq) for k, v in meas.items())
+
+
+def _cpu_weight_time_s(sh: DeviceShare, c: BackendConstants, t_kv: float, n_seq: int = 1) -> float | None:
+    """A CPU share's weight (+ KV) time per step where some of its kernels were measured, else None. The measured
+    types take their measured time; the rest go through the bandwidth / CPU_KERNELS formulas as before."""
+    meas, rest = split_measured(sh)
+    if not meas:
+        return None
+    t = measured_weight_time_s(sh, meas, n_seq)
+    bw = effective_bandwidth_gbps(rest.name, rest.backend, rest.bandwidth_gbps, rest.tflops)
+    t_mem = rest.weight_bytes_read / (c.bw_efficiency * bw * 1e9)
+    w1 = _decode_alu_bound(rest, c, t_mem) if rest.weight_types or rest.output_types else t_mem
+    if n_seq > 1:
+        t_f = _matmul_time_per_token_s(rest, c) if rest.weight_types else 0.0
+        p = batch_p()
+        w1 = max(w1, (w1**p + (n_seq * t_f) ** p - t_f**p) ** (1.0 / p)) if t_f > 0 and w1 > 0 else w1
+    return t + w1 + n_seq * t_kv
+
+
+def cpu_kv_time_s(sh: DeviceShare, depth: int, backends: Mapping[str, BackendConstants] | None = None) -> float:
+    """Seconds one sequence's KV-cache read at ``depth`` takes on this device per decode step."""
+    c = backend_constants(sh.backend, backends)
+    bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
+    return sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or c.bw_efficiency) * bw * 1e9)
+
+
 def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mapping[str, BackendConstants] | None = None) -> float:
     """Seconds per generated token at KV depth ``depth`` (module doc). ``backends``: see backend_constants."""
     t = 0.0
@@ -330,7 +409,11 @@ def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mappin
         eff = c.bw_efficiency
         bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
         t_mem = sh.weight_bytes_read / (eff * bw * 1e9)
-        t_kv = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
+        t_kv = cpu_kv_time_s(sh, depth, backends)
+        measured = _cpu_weight_time_s(sh, c, t_kv) if sh.kernel_step_s else None
+        if measured is not None:
+            t += _pnorm(measured, sh.layers * c.layer_overhead_s, c.overlap_p)
+            continue
         if not c.kv_separate:
             t_mem, t_kv = t_mem + t_kv, 0.0
         t += _pnorm(_decode_alu_bound(sh, c, t_mem), sh.layers * c.layer_overhead_s, c.overlap_p) + t_kv
@@ -403,10 +486,21 @@ def step_time_s(
         c = backend_constants(sh.backend, backends)
         eff = c.bw_efficiency
         bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
-        t_kv = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or eff) * bw * 1e9)
-        # generation_time_s's batch-1 weight term, without the KV reads (memory, or the kernels' ALU rate where it binds)
-        w1 = _decode_alu_bound(sh, c, sh.weight_bytes_read / (eff * bw * 1e9))
-        if sh.expert_bytes and 0 < sh.expert_share < 1 and sh.weight_bytes_read > 0:
+        t_kv = cpu_kv_time_s(sh, depth, backends)
+        moe = bool(sh.expert_bytes and 0 < sh.expert_share < 1 and sh.weight_bytes_read > 0)
+        if sh.kernel_step_s and not moe:
+            # CPU with this machine's kernels measured at 1..N rows: their time per step, the rest by the formulas
+            measured = _cpu_weight_time_s(sh, c, t_kv, n_seq)
+            if measured is not None:
+                t += _pnorm(measured, sh.layers * c.layer_overhead_s, c.overlap_p)
+                w_1 = _cpu_weight_time_s(sh, c, 0.0, 1) or 0.0
+                mem_part += w_1
+                comp_part += measured - n_seq * t_kv - w_1
+                continue
+        # generation_time_s's batch-1 weight term, without the KV reads (memory, or the kernels' ALU rate where it binds;
+        # a MoE share's measured kernels at one row, where they were measured: the routing below is not in the table)
+        w1 = (_cpu_weight_time_s(sh, c, 0.0, 1) if sh.kernel_step_s else None) or _decode_alu_bound(sh, c, sh.weight_bytes_read / (eff * bw * 1e9))
+        if moe:
             # MoE: N tokens routed independently touch 1 - (1 - k/E)^N of the experts, each read once per step
             touched = 1.0 - (1.0 - sh.expert_share) ** n_seq
             w1 *= (sh.weight_bytes_read + sh.expert_bytes * (touched - sh.expert_share)) / sh.weight_bytes_read
@@ -500,6 +594,9 @@ GENERATION_FORMULA = (
     "+ a fixed time per token (CPU backend). Effective bandwidth: the spec figure, capped on NVIDIA GPUs by the bytes in flight per SM. "
     "On the CPU the KV bytes join the weights and that memory time is combined (p-norm) with the mat-vec kernels' compute "
     "time per weight type; on Apple GPUs quantized weights take at least their dequantization compute time. "
+    "Where `bench` measured this machine's llama.cpp CPU decode kernels, the weights of each measured type take "
+    "elements x the measured seconds per weight per step (at the number of sequences decoded together) instead of "
+    "that memory and compute time. "
     "Tokens/s = 1 / seconds per token."
 )
 PROMPT_FORMULA = (
@@ -526,7 +623,8 @@ def basis_text(context: int, depth: int) -> str:
     return (
         "generation: per device, a smooth maximum of weight bytes read / (efficiency x bandwidth) and layers x dispatch time, "
         f"plus KV-cache bytes read at depth {depth} (the average over a {context}-token context) / bandwidth, devices added up, "
-        "plus a fixed time per token (CPU); the CPU also limited by its kernels' compute rate per weight type; "
+        "plus a fixed time per token (CPU); the CPU also limited by its kernels' compute rate per weight type "
+        "(or their measured time per weight, after `bench` measured them); "
         "prompt: matmul and attention FLOPs / (efficiency x peak FLOPS)"
     )
 

@@ -158,7 +158,8 @@ args = sys.argv[1:]
 with open({log!r}, "a") as f:
     f.write(f"{{os.getpid()}} {{' '.join(args)}}\\n")
 env = dict(os.environ, PYTHONPATH={repo!r}, HWBENCH_CACHE_DIR=os.path.join(os.environ.get("TMPDIR", "/tmp"), "hw-cache"),
-           HWBENCH_DATA_DIR=os.path.join(os.environ.get("TMPDIR", "/tmp"), "hw-data"))
+           HWBENCH_DATA_DIR=os.path.join(os.environ.get("TMPDIR", "/tmp"), "hw-data"),
+           HWBENCH_KERNELS="0")  # a real remote bench: no once-per-machine CPU kernel probe (~100 s) in the fleet tests
 if not args or args[0] != "bench" or {mode!r} == "real":
     if args[:1] == ["detect"] and {mode!r} == "bad-detect":
         print("this is not JSON")

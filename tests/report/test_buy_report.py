@@ -44,8 +44,11 @@ def test_rental_prices_carry_their_age(no_bench: str) -> None:
 
 
 def test_user_price_and_utilisation_change_the_answer() -> None:
-    own = Ownership.default(hours_per_day=24, usd_per_kwh=0.1, host_usd=0, today="2026-12-02")
+    import datetime as dt
+
+    today = dt.date.today().isoformat()  # a price given on the command line is as of the day it is given
+    own = Ownership.default(hours_per_day=24, usd_per_kwh=0.1, host_usd=0, today=today)
     html = build_report([], [], recommend_models=["8b"], ownership=own, price_overrides=parse_price_overrides(["RTX 3090=500"]))
     row = html[html.index("1 x NVIDIA GeForce RTX 3090") :][:1500]
-    assert "500 USD" in row and "user, as of 2026-12-02 (0 days)" in row
+    assert "500 USD" in row and f"user, as of {today} (0 days)" in row
     assert "24 h/day" in html

@@ -1,0 +1,97 @@
+"""CPU decode kernels measured per weight type (hwbench/bench/kernels.py) in the speed formulas (estimate/speed.py).
+
+A measured table replaces the bandwidth and CPU_KERNELS terms for the weights of its types, at every number of
+sequences; types it does not hold keep the formulas; a what-if machine never inherits it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hwbench.bench.synth import tiny_spec
+from hwbench.estimate import estimate_fit
+from hwbench.estimate.fit import speed_inputs
+from hwbench.estimate.speed import backend_constants, kernel_time_per_element_s
+from hwbench.hardware import apply_what_if
+from hwbench.quant import parse_quant
+from hwbench.schema import EstimateSettings, HardwareTarget
+
+SPEC = tiny_spec(n_layer=8, n_embd=1024, n_ff=4096, vocab=4096)
+ST = EstimateSettings(context=64, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
+# a staircase like the repacked Q4 kernels (4-row tiles), a line like vec_dot Q6_K: seconds per element per step
+STAIR = {1: 5e-11, 2: 9e-11, 4: 9.5e-11, 8: 1.9e-10}
+LINE = {1: 6e-11, 2: 1.0e-10, 4: 1.6e-10, 8: 3.2e-10}
+
+
+def _hw(bw: float = 20.0, table: dict | None = None) -> HardwareTarget:  # type: ignore[type-arg]
+    return HardwareTarget(label="box", ram_bytes=16 * 2**30, cpu_bandwidth_gbps=bw, cpu_tflops=0.5, cpu_cores=2, cpu_kernel_step_s=table)
+
+
+def _inputs(hw: HardwareTarget, quant: str = "Q4_K_M"):  # type: ignore[no-untyped-def]
+    inp = speed_inputs(SPEC, parse_quant(quant), ST, hw)
+    assert inp is not None
+    return inp
+
+
+def test_interpolation_exact_linear_and_extended() -> None:
+    assert kernel_time_per_element_s(STAIR, 1) == STAIR[1]
+    assert kernel_time_per_element_s(STAIR, 4) == STAIR[4]
+    assert kernel_time_per_element_s(STAIR, 3) == pytest.approx((STAIR[2] + STAIR[4]) / 2)
+    # past the largest N: the last segment's slope per extra sequence
+    slope = (STAIR[8] - STAIR[4]) / 4
+    assert kernel_time_per_element_s(STAIR, 16) == pytest.approx(STAIR[8] + 8 * slope)
+    assert kernel_time_per_element_s({1: 2e-11}, 3) == pytest.approx(6e-11)
+
+
+def test_measured_types_replace_bandwidth_for_their_weights() -> None:
+    tbl = {"Q4_K": STAIR, "Q6_K": LINE}
+    inp = _inputs(_hw(table=tbl))
+    (sh,) = inp.generation
+    assert set(sh.weight_types) | set(sh.output_types) <= set(tbl), "the test model must hold only measured types"
+    c = backend_constants("cpu")
+    elems = {k: sh.weight_types.get(k, 0.0) + sh.output_types.get(k, 0.0) for k in tbl}
+    for n in (1, 2, 4, 8):
+        weights = sum(e * tbl[k][n] for k, e in elems.items())
+        # with the KV read taken out (computed at a huge bandwidth), the step is the measured weights + the overheads
+        fast = _inputs(_hw(bw=1e9, table=tbl))
+        floor = sh.layers * c.layer_overhead_s
+        expect = (weights**c.overlap_p + floor**c.overlap_p) ** (1 / c.overlap_p) + c.token_overhead_s
+        assert fast.step_time_s(n) == pytest.approx(expect, rel=1e-6)
+    # the bandwidth then only moves the KV read: doubling it changes generation by far less than without a table
+    with_t = _inputs(_hw(20.0, tbl)).generation_time_s() / _inputs(_hw(40.0, tbl)).generation_time_s()
+    without = _inputs(_hw(20.0)).generation_time_s() / _inputs(_hw(40.0)).generation_time_s()
+    assert with_t < 1.02 and without > 1.3
+
+
+def test_aggregate_follows_the_measured_staircase() -> None:
+    inp = _inputs(_hw(table={"Q4_K": STAIR, "Q6_K": STAIR}))
+    t = {n: inp.step_time_s(n) for n in (1, 2, 4, 8)}
+    # 4 sequences cost about what 2 do (one 4-row tile vs two mat-vecs), 8 twice that
+    assert t[4] / t[2] == pytest.approx(STAIR[4] / STAIR[2], rel=0.05)
+    assert t[8] / t[4] == pytest.approx(STAIR[8] / STAIR[4], rel=0.05)
+
+
+def test_types_not_measured_keep_the_formulas() -> None:
+    plain = _inputs(_hw())
+    other = _inputs(_hw(table={"Q8_0": LINE}))  # the model holds no Q8_0
+    for n in (1, 2, 8):
+        assert other.step_time_s(n) == plain.step_time_s(n)
+    # partly measured: the measured type's share follows the table, the rest the formulas (between the two)
+    part = _inputs(_hw(table={"Q4_K": {n: v * 3 for n, v in STAIR.items()}}))
+    assert part.generation_time_s() > plain.generation_time_s()
+
+
+def test_estimate_reports_what_the_table_gives() -> None:
+    hw = _hw(table={"Q4_K": STAIR, "Q6_K": LINE})
+    e = estimate_fit(SPEC, parse_quant("Q4_K_M"), ST, hw, follow_ups=False)
+    assert e.speed is not None
+    assert e.speed.generation_tokens_per_s == pytest.approx(1 / _inputs(hw).generation_time_s(), rel=0.01)
+    # and it is never printed as a hardware figure (excluded from the JSON)
+    assert "cpu_kernel_step_s" not in e.model_dump(mode="json")["hardware"]
+
+
+@pytest.mark.parametrize("what_if", [dict(cpu_bandwidth_gbps=50.0), dict(gpu="RTX 4090")])
+def test_what_if_machines_do_not_inherit_measured_kernels(what_if: dict) -> None:  # type: ignore[type-arg]
+    t = apply_what_if(_hw(table={"Q4_K": STAIR}), **what_if)
+    assert t.cpu_kernel_step_s is None
+    assert apply_what_if(_hw(table={"Q4_K": STAIR}), ram_bytes=2**35).cpu_kernel_step_s == {"Q4_K": STAIR}
