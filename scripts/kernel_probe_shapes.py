@@ -6,7 +6,7 @@ vocab 1024), interleaved, per type, at N = 1, 2, 4, 8 (docs/accuracy.md, batched
 Prints, per round, shape and type, picoseconds per weight element per decode step (the table `bench` stores) and
 the probe model's median step in ms. TIMING: run it on an IDLE machine.
 
-    python scripts/kernel_probe_shapes.py [--types Q5_0,Q8_0] [--rounds 2] [--reps 3]
+    python scripts/kernel_probe_shapes.py [--types Q5_0,Q8_0] [--rounds 2] [--reps 3] [--big-vocab]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def main() -> int:
     ap.add_argument("--types", default="Q5_0,Q8_0")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--reps", type=int, default=K.KERNEL_REPS)
+    ap.add_argument("--big-vocab", action="store_true", help="also a narrow shape with qwen2.5's 151,936-row output matrix")
     a = ap.parse_args()
     hw = this_machine().target
     types = a.types.split(",")
@@ -33,6 +34,11 @@ def main() -> int:
             update={"name": "narrow-probe"}
         ),
     }
+    if a.big_vocab:
+        # qwen2.5-0.5b's output matrix: 151,936 rows of 896 (with 8 narrow layers it holds 70% of the weights)
+        shapes["narrow, vocab 151936 (8 layers)"] = tiny_spec(8, 896, 4864, 151936, "llama", n_head=14, n_head_kv=2).model_copy(
+            update={"name": "narrow-vocab-probe"}
+        )
     print(f"load average before: {os.getloadavg()[0]:.2f}; {hw.cpu_cores} threads")
     for rnd in range(a.rounds):
         for name, spec in shapes.items():
