@@ -20,6 +20,9 @@ from hwbench.schema import EstimateSettings, HardwareTarget
 pytestmark = pytest.mark.slow
 
 SMALL = tiny_spec(n_layer=2, n_embd=256, n_ff=1024, vocab=1024).model_copy(update={"name": "kernel-probe-test"})
+# for the round trip: steps of a few ms, well above the per-token and per-layer overheads the inversion takes out (a
+# step shorter than those overheads is stored as 0 s per weight and cannot be reproduced; SMALL's steps are ~0.25 ms)
+MID = tiny_spec(n_layer=2, n_embd=1024, n_ff=4096, vocab=1024).model_copy(update={"name": "kernel-probe-test-mid"})
 
 
 def _hw() -> HardwareTarget:
@@ -37,16 +40,17 @@ def test_probe_files_hold_one_type() -> None:
 
 def test_measured_table_reproduces_every_measured_step() -> None:
     hw = _hw()
-    kp = K.measure_kernels(hw, ("Q8_0", "Q4_0"), reps=2, spec=SMALL, timeout_s=300)
+    kp = K.measure_kernels(hw, ("Q8_0", "Q4_0"), reps=2, spec=MID, timeout_s=300)
     assert not kp.errors, kp.errors
     assert set(kp.table) == {"Q8_0", "Q4_0"}
     hw_t = hw.model_copy(update={"cpu_kernel_step_s": kp.table})
     st = EstimateSettings(context=K.KERNEL_DEPTH + K.KERNEL_GEN + 1, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
     for q, steps in kp.step_s.items():
         assert sorted(steps) == list(K.KERNEL_NPL) and all(s > 0 for s in steps.values())
-        inp = speed_inputs(SMALL, parse_quant("F16"), st, hw_t, tensors=K.probe_tensors(SMALL, q))
+        inp = speed_inputs(MID, parse_quant("F16"), st, hw_t, tensors=K.probe_tensors(MID, q))
         assert inp is not None
         for n, s in steps.items():
+            assert s > 1e-3, (q, n, s)  # the shape's premise: a step well above the overheads
             assert inp.step_time_s(n) == pytest.approx(s, rel=5e-3), (q, n)
 
 
