@@ -65,6 +65,7 @@ def gpu_target_from_profile(p: GpuProfile, source: str = "profile") -> GpuTarget
         memory_bytes=p.memory_bytes,
         bandwidth_gbps=p.bandwidth_gbps,
         fp16_tflops=p.fp16_tflops or p.fp32_tflops,
+        power_w=p.tdp_w,
         backend=p.backend,
         unified_memory=p.unified_memory,
         source=source,  # type: ignore[arg-type]
@@ -107,6 +108,7 @@ def target_from_host(
                 memory_bytes=mem,
                 bandwidth_gbps=prof.bandwidth_gbps if prof else None,
                 fp16_tflops=(prof.fp16_tflops or prof.fp32_tflops) if prof else None,
+                power_w=prof.tdp_w if prof else None,
                 backend=backend,
                 unified_memory=g.unified_memory,
                 source="detected",

@@ -215,6 +215,7 @@ def instance_target(inst: InstanceProfile, gpus_by_name: dict[str, GpuProfile]) 
                 memory_bytes=int(inst.gpu_memory_gib * GiB),
                 bandwidth_gbps=prof.bandwidth_gbps,
                 fp16_tflops=prof.fp16_tflops or prof.fp32_tflops,
+                power_w=prof.tdp_w,
                 backend=prof.backend,
                 source="profile",
             )

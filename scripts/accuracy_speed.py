@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Tokens/s estimate vs published llama-bench results (issue 5, part a).
 
-For each row of ../shared/data/published_llamacpp_dev.csv (Llama-3 8B/70B, Q4_K_M/F16, tgN/ppN on
-RTX 3070 ... A100, Apple M1, multi-GPU "* N" rows) and of tests/fixtures/published_llamacpp_scoreboards.csv
+For each row of tests/fixtures/published_llamacpp_dev.csv (Llama-3 8B/70B, Q4_K_M/F16, tgN/ppN on 16 NVIDIA
+GPUs from the RTX 3070 to the H100 PCIe, Apple M1/M1 Max/M2 Ultra/M3 Max, multi-GPU "* N" rows) and of tests/fixtures/published_llamacpp_scoreboards.csv
 (llama.cpp's Apple Silicon #4167 and CUDA #15013 scoreboards: Llama-2 7B, pp512/tg128) run the estimator exactly as
 
     hwbench check --model llama-3-8b|llama-3-70b --quant Q --gpu NAME [--gpus N] --context N --flash-attn off
@@ -36,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CSV = ROOT.parent / "shared" / "data" / "published_llamacpp_dev.csv"
+# The dev rows: a committed copy of ../shared/data/published_llamacpp_dev.csv plus the README's other GPUs
+# (scripts/import_published_dev.py)
+CSV = ROOT / "tests" / "fixtures" / "published_llamacpp_dev.csv"
 # llama.cpp's own scoreboards (Apple Silicon #4167, CUDA #15013): Llama-2 7B, pp512/tg128, one URL per row
 SCOREBOARDS = ROOT / "tests" / "fixtures" / "published_llamacpp_scoreboards.csv"
 MODELS = {"Meta-Llama-3-8B": "llama-3-8b", "Meta-Llama-3-70B": "llama-3-70b", "Llama-2-7B": "llama-2-7b"}
@@ -45,6 +47,10 @@ MODELS = {"Meta-Llama-3-8B": "llama-3-8b", "Meta-Llama-3-70B": "llama-3-70b", "L
 HW_MAP = {
     "Apple M1 7-Core GPU 8GB": ("Apple M1 (8-core GPU)", 7 / 8, 8),
     "Apple M1 Max 32-Core GPU 64GB": ("Apple M1 Max (32-core GPU)", 1.0, 64),
+    "Apple M2 Ultra 76-Core GPU 192GB": ("Apple M2 Ultra (76-core GPU)", 1.0, 192),
+    "Apple M3 Max 40-Core GPU 64GB": ("Apple M3 Max (40-core GPU)", 1.0, 64),
+    "NVIDIA A100 PCIe 80GB": ("A100 PCIe 80 GB", 1.0, None),
+    "NVIDIA A100 SXM 80GB": ("A100 SXM4 80 GB", 1.0, None),
     # llama.cpp discussion #4167 (RAM not given there: the profile's largest configuration)
     "Apple M1 7-Core GPU": ("Apple M1 (8-core GPU)", 7 / 8, 16),
 }
@@ -120,8 +126,6 @@ def predict(row: Row) -> None:
     from hwbench.schema import EstimateSettings, HardwareTarget
 
     name, core_frac, mem_gib = _profile_name(row.hardware)
-    if "A100" in name and "80" in row.hardware:
-        name = "A100 PCIe 80 GB"
     prof = find_gpu(name)
     row.profile = prof.name
     base = HardwareTarget(label="published", ram_bytes=512 * 2**30, cpu_bandwidth_gbps=50.0, cpu_tflops=1.0)
@@ -159,7 +163,8 @@ def med_abs(errs: list[float]) -> float:
 FIT_FIELDS = {
     "tg": ("bw_efficiency", "layer_overhead_s", "bytes_per_sm_clock", "kv_efficiency", "dequant_flops_per_byte",
            "dequant_flops_per_elem_kquant", "dequant_flops_per_elem_legacy"),
-    "pp": ("flops_efficiency", "flops_efficiency_quant", "flops_efficiency_kquant", "attn_efficiency", "attn_bytes_per_flop"),
+    "pp": ("flops_efficiency", "flops_efficiency_quant", "flops_efficiency_kquant", "attn_efficiency", "attn_bytes_per_flop",
+           "matrix_tflops_per_watt"),
 }
 # Where every refit starts: round values that no data chose (the committed constants were fitted on all rows, so
 # starting from them would leak the held-out GPU into its own prediction). Only the terms a backend has (non-zero
@@ -168,7 +173,7 @@ NEUTRAL_START = {
     "bw_efficiency": 0.7, "layer_overhead_s": 100e-6, "bytes_per_sm_clock": 5.0, "kv_efficiency": 0.5,
     "dequant_flops_per_byte": 20.0, "dequant_flops_per_elem_kquant": 10.0, "dequant_flops_per_elem_legacy": 10.0,
     "flops_efficiency": 0.5, "flops_efficiency_quant": 0.5, "flops_efficiency_kquant": 0.5, "attn_efficiency": 0.5,
-    "attn_bytes_per_flop": 0.05,
+    "attn_bytes_per_flop": 0.05, "matrix_tflops_per_watt": 1.0,
 }
 # Physical limits: an efficiency is a share of a peak (at most 1); the other terms are positive.
 UPPER = {f: 1.0 for f in ("bw_efficiency", "kv_efficiency", "flops_efficiency", "flops_efficiency_quant", "flops_efficiency_kquant", "attn_efficiency")}
@@ -261,8 +266,9 @@ def markdown(rows: list[Row], held: dict[str, Any], cmd: str) -> str:
     lines = [
         "## Tokens/s: estimate vs published llama-bench results",
         "",
-        f"Regenerate: `{cmd}` (under a minute). Data: `../shared/data/published_llamacpp_dev.csv` (the dev rows:",
-        "XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama-bench, May 2024; a copy in tests/fixtures) and",
+        f"Regenerate: `{cmd}` (about a minute). Data: `tests/fixtures/published_llamacpp_dev.csv` (the dev rows:",
+        "XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama-bench, May 2024: ../shared/data's copy plus the README's",
+        "other GPUs, added by scripts/import_published_dev.py) and",
         "`tests/fixtures/published_llamacpp_scoreboards.csv` (llama.cpp's own scoreboards: Apple Silicon discussion #4167,",
         "CUDA discussion #15013; Llama-2 7B, pp512/tg128; each row with its URL, build era and how it was read).",
         "Settings as llama-bench's defaults: flash attention off, `-b 2048 -ub 512`, f16 KV cache; tgN = N tokens",

@@ -338,7 +338,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
             spd.DeviceShare(
                 g.name, g.backend, bw, tf, k, int(rd), int(kvt), fl, sum(attn_flops[layer : layer + k]), quantized,
                 types_of(layer, layer + k), (out_types if has_out else {}),
-                expert_bytes=experts_of(layer, layer + k), expert_share=moe_frac,
+                expert_bytes=experts_of(layer, layer + k), expert_share=moe_frac, power_w=g.power_w or 0.0,
             )
         )
         layer += k
@@ -357,7 +357,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         g0 = shares[-1]
         moved = spd.DeviceShare(
             g0.name, g0.backend, g0.bandwidth_gbps, g0.tflops, 0, 0, 0, cpu_fl, cpu_share.attn_flops_per_token, quantized,
-            cpu_share.weight_types, cpu_share.output_types,
+            cpu_share.weight_types, cpu_share.output_types, power_w=g0.power_w,
         )
         inputs = spd.SpeedInputs(
             gen_shares,

@@ -63,7 +63,7 @@ from hwbench import assumptions as A
 # change: a formula here or in fit.speed_inputs, BACKENDS, CPU_KERNELS, the GPU architecture rules.
 # Never for comments or refactors that keep every result (tests/estimate/test_speed.py pins results
 # per version and fails when they move without a bump). Form: the date of the change, .N if several.
-SPEED_MODEL_VERSION = "2026-12-02.4"  # .4: sliding-window layers read their window of KV (not the whole depth); .3: concurrency
+SPEED_MODEL_VERSION = "2026-12-03.1"  # 12-03.1: CUDA prompt GEMMs capped by board power, CUDA/Metal refitted on 16 + 13 GPUs; 12-02.4: sliding-window layers read their window of KV (not the whole depth); .3: concurrency
 
 @dataclass(frozen=True)
 class BackendConstants:
@@ -85,39 +85,51 @@ class BackendConstants:
     flops_efficiency_kquant: float = 0.0  # prompt matmul efficiency for K-quant/IQ weights (0: flops_efficiency_quant)
     dequant_flops_per_elem_kquant: float = 0.0  # decode ALU work per K-quant/IQ weight (0: dequant_flops_per_byte rule)
     dequant_flops_per_elem_legacy: float = 0.0  # decode ALU work per legacy-quant weight (0: dequant_flops_per_byte rule)
+    # the dense matrix rate (TFLOPS) a board sustains per watt of its power limit (0: no cap): big tensor-core GPUs
+    # with a low board power (RTX 6000 Ada, L40S, H100 PCIe) clock down under prompt GEMMs long before their listed peak
+    matrix_tflops_per_watt: float = 0.0
 
 
 BACKENDS: dict[str, BackendConstants] = {
+    # CUDA: fitted (in-sample, from scripts/accuracy_speed.py's neutral start) on 16 NVIDIA GPUs, llama-bench of May
+    # 2024 (XiongjieDai/GPU-Benchmarks-on-LLM-Inference: RTX 3070 ... 4090, A40, RTX 4000/5000/6000 Ada, A6000, L40S,
+    # A100 PCIe/SXM, H100 PCIe; Llama-3 8B/70B Q4_K_M/F16). The decode constants are those fitted on the first 7 of
+    # them (refitted on all 16 they moved by < 10% and scored no better in-sample: 4.7% vs 4.6%). Prompt GEMMs reach flops_efficiency of the tensor peak
+    # or of power_w x matrix_tflops_per_watt, whichever is lower: ~0.83 dense TFLOPS per watt of board power, so a
+    # 300 W RTX 6000 Ada or a 350 W H100 PCIe is power-bound, a 450 W RTX 4090 is not (docs/accuracy.md).
     "cuda": BackendConstants(
         bw_efficiency=0.80,
         layer_overhead_s=210e-6,
-        flops_efficiency=0.49,
-        flops_efficiency_quant=0.35,
-        attn_efficiency=0.5,
+        flops_efficiency=0.47,
+        flops_efficiency_quant=0.37,
+        attn_efficiency=0.22,
         bytes_per_sm_clock=7.0,
         overlap_p=3.0,
         kv_efficiency=0.50,
-        attn_bytes_per_flop=0.06,
+        attn_bytes_per_flop=0.05,
         kv_separate=True,
+        matrix_tflops_per_watt=0.83,
     ),
     "rocm": BackendConstants(
         bw_efficiency=0.70, layer_overhead_s=250e-6, flops_efficiency=0.40, flops_efficiency_quant=0.30, attn_efficiency=0.10, overlap_p=3.0
     ),
     # Metal: fitted (in-sample, from scripts/accuracy_speed.py's neutral start) on 13 Apple chips: llama.cpp
-    # discussion #4167 (Llama-2 7B F16/Q8_0/Q4_0, M1 ... M4 Max, Ultras) and the dev rows (M1, M1 Max, Llama-3
-    # Q4_K_M/F16). Decode ALU work per weight by family: K-quants ~34 flops/weight (fits the M1 Max Q4_K_M rows);
-    # legacy quants 10, the fit's start, never binding on these chips (Q8_0/Q4_0 decode is memory-bound), so an
-    # upper bound rather than a measured cost. attn_bytes_per_flop fitted to ~0: dropped.
+    # discussion #4167 (Llama-2 7B F16/Q8_0/Q4_0, M1 ... M4 Max, Ultras) and the dev rows (M1, M1 Max, M2 Ultra, M3 Max;
+    # Llama-3 8B/70B Q4_K_M/F16; the M2 Ultra and M3 Max rows added 2026-12-03 moved the prompt constants; the decode
+    # constants are those fitted before them, which score better on all the Metal rows: 3.8% vs 5.1% refitted).
+    # Decode ALU work per weight by family: K-quants ~34 flops/weight (fits the M1 Max Q4_K_M rows); legacy quants 10,
+    # the fit's start, never binding on these chips (Q8_0/Q4_0 decode is memory-bound), so an upper bound rather than
+    # a measured cost. attn_bytes_per_flop fitted to ~0: dropped.
     "metal": BackendConstants(
         bw_efficiency=0.84,
         layer_overhead_s=312e-6,
-        flops_efficiency=0.765,
-        flops_efficiency_quant=0.688,
-        attn_efficiency=0.124,
+        flops_efficiency=0.75,
+        flops_efficiency_quant=0.656,
+        attn_efficiency=0.313,
         overlap_p=3.0,
         kv_efficiency=0.067,
         kv_separate=True,
-        flops_efficiency_kquant=0.55,
+        flops_efficiency_kquant=0.625,
         dequant_flops_per_elem_kquant=33.6,
         dequant_flops_per_elem_legacy=10.0,
     ),
@@ -261,6 +273,15 @@ def matrix_tflops(name: str, backend: str, fp16_tflops: float) -> float:
     return fp16_tflops * (arch.matrix_per_fp16 if arch else 1.0)
 
 
+def matrix_peak_tflops(sh: DeviceShare, c: BackendConstants) -> float:
+    """The dense matrix rate prompt GEMMs can reach on this GPU: matrix_tflops, capped where the board's power limit
+    holds it lower (power_w x c.matrix_tflops_per_watt, where both are known)."""
+    peak = matrix_tflops(sh.name, sh.backend, sh.tflops)
+    if c.matrix_tflops_per_watt and sh.power_w > 0:
+        return min(peak, sh.power_w * c.matrix_tflops_per_watt)
+    return peak
+
+
 def effective_bandwidth_gbps(
     name: str, backend: str, bandwidth_gbps: float, fp16_tflops: float, backends: Mapping[str, BackendConstants] | None = None
 ) -> float:
@@ -301,6 +322,7 @@ class DeviceShare:
     # per weight element per decode step of n sequences, {type: {n: s}}. Types in it replace the bandwidth and
     # CPU_KERNELS.gemv terms for their weights (measured_weight_time_s); None: every type by those formulas.
     kernel_step_s: Mapping[str, Mapping[int, float]] | None = None
+    power_w: float = 0.0  # GPU: the board power limit (the profile's TDP; 0: unknown, no power cap)
 
 
 def _pnorm(a: float, b: float, p: float) -> float:
@@ -467,7 +489,7 @@ def _matmul_time_per_token_s(sh: DeviceShare, c: BackendConstants) -> float:
         inv = cpu_gemm_inverse_factor(sh.weight_types) if sh.weight_types else 1.0
         return flops * inv / (c.flops_efficiency * sh.tflops * 1e12)
     e = (c.flops_efficiency_quant or c.flops_efficiency) if sh.quantized else c.flops_efficiency
-    return flops / (e * matrix_tflops(sh.name, sh.backend, sh.tflops) * 1e12)
+    return flops / (e * matrix_peak_tflops(sh, c) * 1e12)
 
 
 def step_time_s(
@@ -537,7 +559,7 @@ def prompt_time_per_token_s(
             t += sh.flops_per_token * cpu_gemm_inverse_factor(sh.weight_types) / (c.flops_efficiency * peak)
             t += sh.attn_flops_per_token / ((c.attn_efficiency or c.flops_efficiency) * peak)
             continue
-        peak = matrix_tflops(sh.name, sh.backend, sh.tflops) * 1e12
+        peak = matrix_peak_tflops(sh, c) * 1e12
         e_q = c.flops_efficiency_quant or c.flops_efficiency
         e_mm = e_q if sh.quantized else c.flops_efficiency
         fam = family_elements(sh, with_output=False) if c.flops_efficiency_kquant else {}
@@ -602,7 +624,8 @@ GENERATION_FORMULA = (
 PROMPT_FORMULA = (
     "Prompt: seconds per token = sum over devices of matmul FLOPs / (efficiency x peak) + attention FLOPs at the average "
     "depth / (attention efficiency x peak), plus on NVIDIA and Apple GPUs the attention scores' memory traffic / bandwidth; "
-    "peak = dense FP16 tensor throughput by architecture on NVIDIA, the profile's FP16 rate on other GPUs, and on the CPU "
+    "peak = dense FP16 tensor throughput by architecture on NVIDIA (capped at the board power x a fitted TFLOPS per watt, "
+    "which binds on 300-350 W cards such as the RTX 6000 Ada, L40S and H100 PCIe), the profile's FP16 rate on other GPUs, and on the CPU "
     "the fp32 peak (cores x clock x SIMD) x a per-weight-type kernel factor. With partial offload the CPU layers' matmuls "
     "run on the GPU and their weights are copied over PCIe once per micro-batch. Efficiencies are per backend, fitted on "
     "measurements (docs/accuracy.md)."

@@ -1,7 +1,7 @@
 """Accuracy against reality (issue 5), as regression tests.
 
-- fast: the published llama-bench rows (a copy of ../shared/data/published_llamacpp_dev.csv in
-  tests/fixtures) must stay within the bars: median abs error <= 10% for generation, <= 20% for
+- fast: the published llama-bench rows (tests/fixtures/published_llamacpp_dev.csv: ../shared/data's copy plus
+  the same README's other GPUs) must stay within the bars: median abs error <= 10% for generation, <= 20% for
   prompt processing; and the same bars for the leave-one-GPU-out cross-validation over the CUDA rows.
 - slow: a small subset of the memory comparison with llama.cpp itself (synthetic GGUFs loaded in a
   child process): every case within 3% or 16 MiB on weights, KV cache, compute and total.
@@ -55,10 +55,13 @@ def test_published_leave_one_gpu_out(published: list) -> None:  # type: ignore[t
     # generalisation, not just fit: refit the CUDA constants without each GPU model, predict that GPU
     acc = sys.modules["accuracy_speed"]
     lo = acc.leave_one_gpu_out(published)
-    assert len(lo["per_gpu"]) >= 7
-    assert len(lo["errors"]["tg"]) >= 30 and len(lo["errors"]["pp"]) >= 30
-    assert lo["tg"] <= 0.10
-    assert lo["pp"] <= 0.20
+    assert len(lo["per_gpu"]) >= 16
+    assert len(lo["errors"]["tg"]) >= 80 and len(lo["errors"]["pp"]) >= 80
+    assert lo["tg"] <= 0.10  # issue 14 bars: held-out median <= 10% generation, <= 15% prompt on CUDA
+    assert lo["pp"] <= 0.15
+    # the big, power-limited boards the issue names (prompt over-estimated by 33-81% held out before the power cap)
+    for gpu in ("NVIDIA H100 PCIe 80 GB", "NVIDIA RTX 6000 Ada Generation", "NVIDIA L40S"):
+        assert lo["per_gpu"][gpu]["pp"] <= 0.25, gpu
 
 
 def test_published_rows_all_fit_on_their_gpus(published: list) -> None:  # type: ignore[type-arg]

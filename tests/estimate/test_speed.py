@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hwbench.estimate import speed as spd
@@ -258,6 +260,28 @@ _PINNED["2026-12-02.3"] = _PINNED["2026-12-02.2"]
 # 2026-12-02.4: sliding-window layers read their window of KV, not the whole depth (gemma 2/3, gpt-oss, Llama 4);
 # the fingerprint's models have no windowed layers, so it did not move (tests/estimate/test_concurrency.py pins that case)
 _PINNED["2026-12-02.4"] = _PINNED["2026-12-02.3"]
+# 2026-12-03.1: CUDA prompt GEMMs capped by board power x matrix_tflops_per_watt, CUDA and Metal prompt constants
+# refitted on the 16 + 13 GPUs of the dev rows; decode untouched (only the prompt entries moved)
+_PINNED["2026-12-03.1"] = [
+    0.008920334196768187,
+    0.00029747359880064815,
+    0.036082898312610245,
+    0.0029764319924921374,
+    0.010155746056318396,
+    0.0006753019815418024,
+    0.01571527683597487,
+    0.0019441131255301103,
+    0.018610797370130265,
+    0.0022155295801526715,
+    0.012204877545379899,
+    0.03592301575385506,
+    0.008705575032967415,
+    0.00035672846419173703,
+    0.5703506005581128,
+    0.0025779230419306683,
+    0.0169883576983878,
+    0.0017516511882783882,
+]
 
 
 def test_speed_results_are_pinned_to_the_model_version() -> None:
@@ -293,3 +317,34 @@ def test_speed_inputs_are_what_the_estimate_uses() -> None:
     # does not fit: no inputs
     tiny = host.model_copy(update={"ram_bytes": 2**30})
     assert speed_inputs(get_model("llama-3-70b"), parse_quant("Q4_K_M"), s, tiny) is None
+
+
+def test_prompt_gemm_rate_is_capped_by_board_power() -> None:
+    # issue 14 part 1: a 300 W RTX 6000 Ada cannot hold its listed tensor peak under prompt GEMMs; a 450 W RTX 4090 can
+    from hwbench.estimate.fit import speed_inputs
+    from hwbench.hardware import apply_what_if
+    from hwbench.profiles import find_gpu, get_model
+    from hwbench.quant import parse_quant
+    from hwbench.schema import EstimateSettings, HardwareTarget
+
+    c = spd.BACKENDS["cuda"]
+    host = HardwareTarget(label="t", ram_bytes=64 * 2**30, cpu_bandwidth_gbps=40.0, cpu_tflops=0.5, cpu_cores=8)
+    times = {}
+    for gpu in ("RTX 6000 Ada", "RTX 4090"):
+        prof = find_gpu(gpu)
+        inputs = speed_inputs(get_model("llama-3-8b"), parse_quant("F16"), EstimateSettings(context=512), apply_what_if(host, gpu=gpu))
+        assert inputs is not None
+        sh = inputs.prompt[0]
+        assert sh.power_w == prof.tdp_w  # the profile's board power reaches the formulas
+        peak = spd.matrix_tflops(sh.name, "cuda", sh.tflops)
+        uncapped = {**spd.BACKENDS, "cuda": dataclasses.replace(c, matrix_tflops_per_watt=0.0)}
+        times[gpu] = inputs.prompt_time_per_token_s(), inputs.prompt_time_per_token_s(uncapped), peak, sh.power_w
+    t, t_free, peak, watts = times["RTX 6000 Ada"]
+    assert watts * c.matrix_tflops_per_watt < peak
+    assert t > t_free * 1.3  # the cap binds: 300 W x 0.83 TFLOPS/W is ~70% of the 364 TFLOPS tensor peak
+    t, t_free, peak, watts = times["RTX 4090"]
+    assert watts * c.matrix_tflops_per_watt > peak and t == pytest.approx(t_free)
+    assert spd.matrix_peak_tflops(inputs.prompt[0], c) == pytest.approx(peak)  # the 4090 share (the loop's last)
+    # a GPU without a known board power keeps the tensor peak
+    bare = dataclasses.replace(inputs.prompt[0], power_w=0.0)
+    assert spd.matrix_peak_tflops(bare, c) == pytest.approx(spd.matrix_tflops(bare.name, "cuda", bare.tflops))
