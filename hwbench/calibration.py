@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hwbench.atomicio import write_text_atomic
 from hwbench.paths import data_dir
+
+if TYPE_CHECKING:
+    from hwbench.schema import HostInfo
+
+# whether a stored CPU kernel table applies to a run (Calibration.kernels_fit), or why not
+KernelsFit = Literal["apply", "none stored", "other llama-cpp-python", "other threads"]
 
 
 class Calibration(BaseModel):
@@ -33,6 +40,18 @@ class Calibration(BaseModel):
     cpu_kernels_llama: str | None = None  # llama-cpp-python version they were measured with
     cpu_kernels_run_id: str | None = None
     speed_model: str | None = None  # which speed formulas the figures were derived for (see speed_model_id)
+
+    def kernels_fit(self, threads: int, llama_version: str | None) -> KernelsFit:
+        """Whether the stored CPU kernel table applies to a run at ``threads`` threads with llama-cpp-python
+        ``llama_version`` ("apply"), or why not. The one home of this rule: `check` uses the table only where it
+        applies (hwbench/hardware.py), `bench` measures it again where it does not (hwbench/bench/orchestrate.py)."""
+        if not self.cpu_kernels:
+            return "none stored"
+        if self.cpu_kernels_llama != llama_version:
+            return "other llama-cpp-python"
+        if self.cpu_kernel_threads != threads:
+            return "other threads"
+        return "apply"
 
 
 def speed_model_id() -> str:
@@ -55,6 +74,11 @@ def calibration_path() -> Path:
 def machine_key(cpu_model: str | None, logical_cores: int | None, ram_bytes: int | None) -> str:
     ram_gib = round((ram_bytes or 0) / 2**30)
     return f"{cpu_model or '?'}|{logical_cores or '?'}|{ram_gib}GiB"
+
+
+def machine_key_for(host: HostInfo) -> str:
+    """machine_key of a detected host: its CPU model, logical cores and total RAM."""
+    return machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes)
 
 
 def load_calibration(key: str | None = None, path: Path | None = None) -> Calibration | None:

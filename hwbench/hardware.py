@@ -143,18 +143,20 @@ def target_from_host(
         cal_text = f"calibrated from run {calibration.run_id} ({calibration.created_at})"
     cores = cpu.physical_cores or cpu.logical_cores or 1
     kernels = None
-    llama_now = _llama_cpp_version() if calibration is not None and calibration.cpu_kernels else None
-    if calibration is not None and calibration.cpu_kernels and calibration.cpu_kernels_llama != llama_now:
-        notes.append(
-            f"CPU decode kernels were measured with llama-cpp-python {calibration.cpu_kernels_llama}, {llama_now or 'none'} is "
-            "installed now: not used (`hwbench bench --kernels` measures them again)"
-        )
-    elif calibration is not None and calibration.cpu_kernels and calibration.cpu_kernel_threads == cores:
-        kernels = {k: {int(n): float(v) for n, v in d.items()} for k, d in calibration.cpu_kernels.items()}
-        cal_text = (cal_text or "") + (
-            f"; llama.cpp CPU decode kernels measured per weight type ({', '.join(sorted(kernels))}; "
-            f"1..{max(max(d) for d in kernels.values())} sequences, {cores} threads) in run {calibration.cpu_kernels_run_id}"
-        )
+    if calibration is not None and calibration.cpu_kernels:
+        llama_now = _llama_cpp_version()
+        fit = calibration.kernels_fit(cores, llama_now)
+        if fit == "other llama-cpp-python":
+            notes.append(
+                f"CPU decode kernels were measured with llama-cpp-python {calibration.cpu_kernels_llama}, {llama_now or 'none'} is "
+                "installed now: not used (`hwbench bench --kernels` measures them again)"
+            )
+        elif fit == "apply":
+            kernels = {k: {int(n): float(v) for n, v in d.items()} for k, d in calibration.cpu_kernels.items()}
+            cal_text = (cal_text or "") + (
+                f"; llama.cpp CPU decode kernels measured per weight type ({', '.join(sorted(kernels))}; "
+                f"1..{max(max(d) for d in kernels.values())} sequences, {cores} threads) in run {calibration.cpu_kernels_run_id}"
+            )
     if host.memory.cgroup_limit_bytes and host.memory.total_bytes and host.memory.cgroup_limit_bytes < host.memory.total_bytes:
         notes.append(f"container/cgroup memory limit {host.memory.cgroup_limit_bytes / GiB:.1f} GiB is below the host's RAM; using the limit")
     return HardwareTarget(

@@ -51,10 +51,10 @@ def minimal_host() -> HostInfo:
 
 def calibration_for(host: HostInfo) -> Calibration | None:
     """The calibration `bench` saved for this host, or None (never raises: a bad file is ignored)."""
-    from hwbench.calibration import load_calibration, machine_key
+    from hwbench.calibration import load_calibration, machine_key_for
 
     try:
-        return load_calibration(machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes))
+        return load_calibration(machine_key_for(host))
     except Exception:  # noqa: BLE001 - a calibration is an improvement, never a reason to fail
         return None
 
@@ -98,10 +98,10 @@ def probe_for(host: HostInfo, *, run_if_missing: bool | None = None) -> Probe | 
     ``run_if_missing`` None: as the ``HWBENCH_PROBE`` environment variable says (``0``: never measure here,
     only use a saved probe; the test suite sets it). Never raises.
     """
-    from hwbench.calibration import machine_key
+    from hwbench.calibration import machine_key_for
     from hwbench.probe import load_probe, probe_once
 
-    key = machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes)
+    key = machine_key_for(host)
     if run_if_missing is None:
         run_if_missing = os.environ.get("HWBENCH_PROBE", "1") != "0"
     try:

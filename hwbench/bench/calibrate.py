@@ -67,11 +67,10 @@ def _refresh_probe(record: RunRecord) -> None:
     if os.environ.get("HWBENCH_PROBE", "1") == "0":
         return
     try:
-        from hwbench.calibration import machine_key
+        from hwbench.calibration import machine_key_for
         from hwbench.probe import refresh_probe
 
-        h = record.host
-        pr = refresh_probe(machine_key(h.cpu.model, h.cpu.logical_cores, h.memory.total_bytes))
+        pr = refresh_probe(machine_key_for(record.host))
         record.notes.append(f"CPU probe refreshed: read {pr.cpu_bandwidth_gbps:g} GB/s, fp32 matmul {pr.sgemm_tflops:g} TFLOPS (probed)")
     except Exception as e:  # noqa: BLE001 - the probe is a bonus
         record.notes.append(f"CPU probe not refreshed: {type(e).__name__}: {e}")
@@ -81,7 +80,7 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None, pre
     """Save the figures at which the estimator reproduces this run. With ``predict`` (the
     estimator for one result with hardware figures replaced), they are solved for exactly;
     without it, from the closed-form parts of the speed formula."""
-    from hwbench.calibration import Calibration, machine_key, save_calibration, speed_model_id
+    from hwbench.calibration import Calibration, machine_key_for, save_calibration, speed_model_id
     from hwbench.estimate.speed import backend_constants
 
     c = backend_constants("cpu")
@@ -124,11 +123,10 @@ def calibrate(record: RunRecord, hw: HardwareTarget, spec: ModelSpec | None, pre
     _refresh_probe(record)
     if bw is None and eff is None and pp_tflops is None:
         return None
-    h = record.host
     cal = Calibration(
         run_id=record.run_id,
         created_at=record.created_at,
-        machine_key=machine_key(h.cpu.model, h.cpu.logical_cores, h.memory.total_bytes),
+        machine_key=machine_key_for(record.host),
         cpu_bandwidth_gbps=bw,
         cpu_gen_efficiency=eff,
         cpu_pp_tflops=pp_tflops,

@@ -132,9 +132,7 @@ def kernels_wanted(opts: BenchOptions, record: RunRecord, hw: HardwareTarget) ->
     if not opts.llamacpp or hw.gpus or os.environ.get("HWBENCH_KERNELS", "1") == "0":
         return False
     cal = calibration_for(record.host)
-    return not (
-        cal is not None and cal.cpu_kernels and cal.cpu_kernel_threads == hw.cpu_cores and cal.cpu_kernels_llama == record.llama_cpp_version
-    )
+    return cal is None or cal.kernels_fit(hw.cpu_cores, record.llama_cpp_version) != "apply"
 
 
 def _kernels(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: Target | None) -> None:
@@ -143,7 +141,7 @@ def _kernels(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: 
         return
     try:
         from hwbench.bench.kernels import measure_kernels, types_to_measure
-        from hwbench.calibration import Calibration, machine_key, save_calibration
+        from hwbench.calibration import Calibration, machine_key_for, save_calibration
 
         _progress(opts, "measuring llama.cpp's CPU decode kernels per weight type (once per machine; --no-kernels skips)")
         kp = measure_kernels(hw, types_to_measure(target.tensors if target else None), timeout_s=opts.timeout_s, progress=opts.progress)
@@ -151,11 +149,10 @@ def _kernels(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: 
             record.notes.append(f"CPU kernel {t} not measured: {why}")
         if not kp.table:
             return
-        h = record.host
         cal = Calibration(
             run_id=record.run_id,
             created_at=record.created_at,
-            machine_key=machine_key(h.cpu.model, h.cpu.logical_cores, h.memory.total_bytes),
+            machine_key=machine_key_for(record.host),
             cpu_kernels=kp.table,
             cpu_kernel_threads=kp.threads,
             cpu_kernels_llama=record.llama_cpp_version,

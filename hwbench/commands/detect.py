@@ -34,10 +34,10 @@ def detect(as_json: bool, include_torch: bool, disk_path: str | None, run_probe:
     host = detect_all(disk_path=disk_path or str(cache_dir()), include_torch=include_torch)
     probe = None
     if run_probe:
-        from hwbench.calibration import machine_key
+        from hwbench.calibration import machine_key_for
         from hwbench.probe import probe_path, refresh_probe
 
-        probe = refresh_probe(machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes))
+        probe = refresh_probe(machine_key_for(host))
     if as_json:
         data = host.model_dump(mode="json")
         if probe is not None:

@@ -397,21 +397,23 @@ def measured_weight_time_s(sh: DeviceShare, meas: Mapping[str, float], n_seq: in
     return sum(v * kernel_time_per_element_s(sh.kernel_step_s[k], n_seq) for k, v in meas.items())
 
 
-def _cpu_weight_time_s(sh: DeviceShare, c: BackendConstants, t_kv: float, n_seq: int = 1) -> float | None:
-    """A CPU share's weight (+ KV) time per step where some of its kernels were measured, else None. The measured
-    types take their measured time; the rest go through the bandwidth / CPU_KERNELS formulas as before."""
+def _cpu_weight_times_s(sh: DeviceShare, c: BackendConstants, n_seq: int = 1) -> tuple[float, float] | None:
+    """A CPU share's weight time per step of ``n_seq`` sequences and of one (no KV reads) where some of its kernels
+    were measured, else None. The measured types take their measured time; the rest go through the bandwidth /
+    CPU_KERNELS formulas as before (at ``n_seq``: the batched transition, _batched_weight_time_s)."""
     meas, rest = split_measured(sh)
     if not meas:
         return None
-    t = measured_weight_time_s(sh, meas, n_seq)
     bw = effective_bandwidth_gbps(rest.name, rest.backend, rest.bandwidth_gbps, rest.tflops)
     t_mem = rest.weight_bytes_read / (c.bw_efficiency * bw * 1e9)
     w1 = _decode_alu_bound(rest, c, t_mem) if rest.weight_types or rest.output_types else t_mem
-    if n_seq > 1:
-        t_f = _matmul_time_per_token_s(rest, c) if rest.weight_types else 0.0
-        p = batch_p()
-        w1 = max(w1, (w1**p + (n_seq * t_f) ** p - t_f**p) ** (1.0 / p)) if t_f > 0 and w1 > 0 else w1
-    return t + w1 + n_seq * t_kv
+    t_1 = measured_weight_time_s(sh, meas, 1)
+    if n_seq <= 1:
+        return t_1 + w1, t_1 + w1
+    wn = w1
+    if w1 > 0 and rest.weight_types:
+        wn = _batched_weight_time_s(w1, _matmul_time_per_token_s(rest, c), n_seq)
+    return measured_weight_time_s(sh, meas, n_seq) + wn, t_1 + w1
 
 
 def cpu_kv_time_s(sh: DeviceShare, depth: int, backends: Mapping[str, BackendConstants] | None = None) -> float:
@@ -432,9 +434,9 @@ def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mappin
         bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
         t_mem = sh.weight_bytes_read / (eff * bw * 1e9)
         t_kv = cpu_kv_time_s(sh, depth, backends)
-        measured = _cpu_weight_time_s(sh, c, t_kv) if sh.kernel_step_s else None
+        measured = _cpu_weight_times_s(sh, c) if sh.kernel_step_s else None
         if measured is not None:
-            t += _pnorm(measured, sh.layers * c.layer_overhead_s, c.overlap_p)
+            t += _pnorm(measured[0] + t_kv, sh.layers * c.layer_overhead_s, c.overlap_p)
             continue
         if not c.kv_separate:
             t_mem, t_kv = t_mem + t_kv, 0.0
@@ -480,6 +482,15 @@ def batch_p() -> float:
     return A.value("batch_decode_p")
 
 
+def _batched_weight_time_s(w1: float, t_f: float, n_seq: int) -> float:
+    """t_w(N) of the comment above: the batch-1 weight time ``w1`` moving to ``n_seq`` x the matmul time ``t_f`` of
+    one token (p = batch_p()); ``w1`` where there is no matmul time."""
+    if t_f <= 0:
+        return w1
+    p = batch_p()
+    return max(w1, (w1**p + (n_seq * t_f) ** p - t_f**p) ** (1.0 / p))
+
+
 def _matmul_time_per_token_s(sh: DeviceShare, c: BackendConstants) -> float:
     """Seconds of matmul compute for one decoded token on this device at the prompt kernels' efficiency (weights + output)."""
     flops = sh.flops_per_token + 2.0 * sum(sh.output_types.values())
@@ -501,7 +512,6 @@ def step_time_s(
         return generation_time_s(shares, depth, backends=backends), "memory"
     t = 0.0
     mem_part = comp_part = 0.0
-    p = batch_p()
     for sh in shares:
         if sh.layers == 0 and sh.weight_bytes_read == 0:
             continue
@@ -512,22 +522,24 @@ def step_time_s(
         moe = bool(sh.expert_bytes and 0 < sh.expert_share < 1 and sh.weight_bytes_read > 0)
         if sh.kernel_step_s and not moe:
             # CPU with this machine's kernels measured at 1..N rows: their time per step, the rest by the formulas
-            measured = _cpu_weight_time_s(sh, c, t_kv, n_seq)
-            if measured is not None:
+            times = _cpu_weight_times_s(sh, c, n_seq)
+            if times is not None:
+                w_n, w_1 = times
+                measured = w_n + n_seq * t_kv
                 t += _pnorm(measured, sh.layers * c.layer_overhead_s, c.overlap_p)
-                w_1 = _cpu_weight_time_s(sh, c, 0.0, 1) or 0.0
                 mem_part += w_1
                 comp_part += measured - n_seq * t_kv - w_1
                 continue
         # generation_time_s's batch-1 weight term, without the KV reads (memory, or the kernels' ALU rate where it binds;
         # a MoE share's measured kernels at one row, where they were measured: the routing below is not in the table)
-        w1 = (_cpu_weight_time_s(sh, c, 0.0, 1) if sh.kernel_step_s else None) or _decode_alu_bound(sh, c, sh.weight_bytes_read / (eff * bw * 1e9))
+        times = _cpu_weight_times_s(sh, c) if sh.kernel_step_s else None
+        w1 = (times[1] if times else 0.0) or _decode_alu_bound(sh, c, sh.weight_bytes_read / (eff * bw * 1e9))
         if moe:
             # MoE: N tokens routed independently touch 1 - (1 - k/E)^N of the experts, each read once per step
             touched = 1.0 - (1.0 - sh.expert_share) ** n_seq
             w1 *= (sh.weight_bytes_read + sh.expert_bytes * (touched - sh.expert_share)) / sh.weight_bytes_read
         t_f = _matmul_time_per_token_s(sh, c)
-        wn = max(w1, (w1**p + (n_seq * t_f) ** p - t_f**p) ** (1.0 / p)) if t_f > 0 else w1
+        wn = _batched_weight_time_s(w1, t_f, n_seq)
         mem_part += w1
         comp_part += n_seq * t_f
         floor = sh.layers * c.layer_overhead_s
