@@ -630,10 +630,35 @@ def rescore(saved: dict[str, Any]) -> dict[str, Any]:
     return {**saved, "cases": cases}
 
 
+def cpu_prompt_held_out(cases: list[dict[str, Any]]) -> list[float]:
+    """Leave-one-model-out for the CPU prompt shape efficiency (BACKENDS['cpu'].flops_efficiency, the one constant
+    fitted on these models): for each model, refit it on the OTHER models (fit_constants' loss: median + half the
+    mean |log error|) and score that model. Every CPU prompt term divides by this efficiency (the CPU has no separate
+    attention efficiency), so a prediction scales with it exactly and the refit needs no re-estimate."""
+    from hwbench.estimate import speed as spd
+
+    c = spd.BACKENDS["cpu"]
+    assert not c.attn_efficiency, "the CPU prompt time must scale with flops_efficiency alone"
+    logs = [math.log(k["pp"]["pred"] / k["pp"]["meas"]) for k in cases]
+    out = []
+    for i in range(len(cases)):
+        rest = logs[:i] + logs[i + 1 :]
+
+        def loss(shift: float, rest: list[float] = rest) -> float:
+            a = [abs(x + shift) for x in rest]
+            return statistics.median(a) + 0.5 * statistics.mean(a)
+
+        # the loss is piecewise linear in the log-scale shift: its minimum sits at one of the rows' own errors
+        best = min((-x for x in rest), key=loss)
+        out.append(math.exp(logs[i] + best) - 1.0)
+    return out
+
+
 def local_markdown(res: dict[str, Any], cmd: str) -> str:
     cases = res["cases"]
     tg = [c["tg"]["err"] for c in cases]
     pp = [c["pp"]["err"] for c in cases]
+    pp_held = cpu_prompt_held_out(cases)
     lines = [
         "## Tokens/s on this machine: estimate vs llama.cpp (CPU, synthetic models)",
         "",
@@ -649,14 +674,19 @@ def local_markdown(res: dict[str, Any], cmd: str) -> str:
         "",
         f"Median abs error: generation **{med_abs(tg) * 100:.1f}%** (worst {max(abs(e) for e in tg) * 100:.1f}%), "
         f"prompt **{med_abs(pp) * 100:.1f}%** (worst {max(abs(e) for e in pp) * 100:.1f}%), {len(cases)} models.",
+        "Held out across models (the shape efficiency refitted without each model, then that model scored): prompt",
+        f"median **{med_abs(pp_held) * 100:.1f}%** (worst {max(abs(e) for e in pp_held) * 100:.1f}%): refitted on this run alone,",
+        "while the committed 0.78 was fitted on the 1- and 2-thread runs together, so it can come out below the in-sample",
+        "figure. Across machines nothing is held out. Generation is not cross-validated here: its kernel factors come from the probe model, its decode",
+        "efficiency and overheads are kept from earlier versions (not refitted on these models).",
         "",
-        "| model | quant | tg pred | tg measured | error | pp pred | pp measured | error |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | quant | tg pred | tg measured | error | pp pred | pp measured | error | pp held out |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for c in cases:
+    for c, h in zip(cases, pp_held, strict=True):
         lines.append(
             f"| {c['model']} | {c['quant']} | {c['tg']['pred']:.1f} | {c['tg']['meas']:.1f} | {c['tg']['err'] * 100:+.1f}% | "
-            f"{c['pp']['pred']:.1f} | {c['pp']['meas']:.1f} | {c['pp']['err'] * 100:+.1f}% |"
+            f"{c['pp']['pred']:.1f} | {c['pp']['meas']:.1f} | {c['pp']['err'] * 100:+.1f}% | {h * 100:+.1f}% |"
         )
     return "\n".join(lines) + "\n"
 
