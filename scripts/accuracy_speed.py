@@ -559,6 +559,32 @@ def kernel_probe(threads: int, reps: int, workdir: Path, log=print, before_each=
     return out
 
 
+def kernel_compare(paths: list[Path]) -> str:
+    """Markdown: saved `--kernels` runs (their gemm factor per type, and relative to Q4_0's) beside the committed
+    speed.CPU_KERNELS, to show what carries over from the CPU the committed factors were measured on."""
+    import json
+
+    from hwbench.estimate import speed as spd
+
+    runs = [json.loads(p.read_text()) for p in paths]
+    alias = {"Q4_K_S": "Q4_K", "Q5_K_S": "Q5_K"}  # the probe's file types; their layer weights are Q4_K / Q5_K
+    head = "| type | committed gemm (AMD EPYC, 1-2 threads) | rel. to Q4_0 | " + " | ".join(
+        f"{r['cpu']} {r['threads']}t gemm | rel. to Q4_0" for r in runs
+    )
+    lines = [head + " |", "|---" * (3 + 2 * len(runs)) + "|"]
+    ref = spd.CPU_KERNELS["Q4_0"].gemm
+    for t in runs[0]["types"]:
+        q = alias.get(t["type"], t["type"])
+        k = spd.CPU_KERNELS.get(q)
+        row = [q, f"{k.gemm:.2f}" if k else "-", f"{k.gemm / ref:.2f}" if k else "-"]
+        for r in runs:
+            by = {x["type"]: x for x in r["types"]}
+            g, g0 = by[t["type"]]["gemm"], by["Q4_0"]["gemm"]
+            row += [f"{g:.2f}", f"{g / g0:.2f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def sgemm_share(threads: int, reps: int) -> int:
     """cpu_sgemm_share_of_peak on this machine (hwbench/assumptions.py): the quick probe's numpy fp32 matmul rate over
     the fp32 peak llama.cpp's own kernels imply here, on the matmul-only kernel-probe model (PROBE_SHAPE, not a shape
@@ -698,18 +724,43 @@ def main() -> int:
     ap.add_argument("--local", action="store_true", help="part (b): measure llama.cpp on this machine's CPU instead")
     ap.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1: immune to other jobs on a shared machine)")
     ap.add_argument("--reps", type=int, default=5, help="--local: repetitions per test (the best one is scored)")
-    ap.add_argument("--save", type=Path, help="--local: save the measurements (JSON) here")
+    ap.add_argument("--save", type=Path, help="--local / --kernels: save the measurements (JSON) here")
     ap.add_argument("--reuse", type=Path, help="--local: re-score saved measurements with the current estimator")
     ap.add_argument("--kernels", action="store_true", help="measure the per-type CPU kernel factors (speed.CPU_KERNELS)")
+    ap.add_argument("--kernels-compare", type=Path, nargs="+", help="saved --kernels runs: print their factors beside CPU_KERNELS")
     ap.add_argument("--sgemm-share", action="store_true", help="measure cpu_sgemm_share_of_peak: the quick probe's matmul vs llama.cpp's kernels")
     a = ap.parse_args()
+    if a.kernels_compare:
+        print(kernel_compare(a.kernels_compare))
+        return 0
     if a.sgemm_share:
         return sgemm_share(a.threads, a.reps)
     if a.kernels:
+        import json
+        import os
         import tempfile
+        import time
+
+        from hwbench.detect import detect_all
+        from hwbench.estimate import speed as spd
 
         with tempfile.TemporaryDirectory(prefix="hwbench-probe-") as d:
-            kernel_probe(a.threads, a.reps, Path(d))
+            res = kernel_probe(a.threads, a.reps, Path(d))
+        if a.save:
+            cpu = detect_all(quick=True).cpu
+            saved = {
+                "threads": a.threads,
+                "reps": a.reps,
+                "cpu": cpu.model,
+                "physical_cores": cpu.physical_cores,
+                "max_mhz": cpu.max_mhz,
+                "flags_simd": sorted(f for f in cpu.flags if f.startswith(("avx", "amx", "fma", "f16c"))),
+                "load_before": os.getloadavg()[0],
+                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "committed_factors": {q: {"gemm": k.gemm, "gemv": k.gemv} for q, k in spd.CPU_KERNELS.items()},
+                "types": res,
+            }
+            a.save.write_text(json.dumps(saved, indent=1))
         return 0
     if a.local:
         import json

@@ -177,7 +177,8 @@ class CpuKernel:
 # 4 layers of 2048 x 8192, vocab 1024, pp256 and tg16, 1 and 2 threads, best of 5) on an AMD EPYC
 # (Zen 5, AVX512-VNNI/BF16) with llama.cpp as bundled in llama-cpp-python 0.3.36; they are properties
 # of these kernels on an AVX512 core, assumed to carry over (relative to the fp32 peak) to other x86
-# CPUs. Types not listed use CPU_KERNEL_DEFAULT.
+# CPUs. That run's output was not saved; a re-measurement on an Intel Xeon VM (docs/cpu_kernels_probe_*.json,
+# docs/accuracy.md) keeps the types' order but not the scale. Types not listed use CPU_KERNEL_DEFAULT.
 CPU_KERNELS: dict[str, CpuKernel] = {
     "Q4_0": CpuKernel(2.15, 0.335, "repack q4_0_8x8 (AVX2/AVX512)"),
     "Q4_K": CpuKernel(1.74, 0.345, "repack q4_K_8x8 (AVX2)"),
