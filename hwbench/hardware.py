@@ -102,13 +102,21 @@ def target_from_host(
         if prof is None:
             # the estimator says which figures it then assumes (estimate/fit.py)
             notes.append(f"GPU{g.index} {g.name}: no spec profile matches this name")
+        # the board power limit that caps prompt GEMMs (estimate/speed.py): the driver's enforced limit where it was
+        # detected (a card can be power-limited below its rating), else the profile's TDP
+        power_w = g.power_limit_w or (prof.tdp_w if prof else None)
+        if g.power_limit_w and prof and prof.tdp_w and g.power_limit_w < 0.9 * prof.tdp_w:
+            notes.append(
+                f"GPU{g.index} {g.name}: power limit {g.power_limit_w:g} W (detected; the profile's TDP is {prof.tdp_w:g} W): "
+                "the prompt estimate uses the detected limit"
+            )
         gpus.append(
             GpuTarget(
                 name=g.name,
                 memory_bytes=mem,
                 bandwidth_gbps=prof.bandwidth_gbps if prof else None,
                 fp16_tflops=(prof.fp16_tflops or prof.fp32_tflops) if prof else None,
-                power_w=prof.tdp_w if prof else None,
+                power_w=power_w,
                 backend=backend,
                 unified_memory=g.unified_memory,
                 source="detected",

@@ -296,3 +296,29 @@ def test_detect_all_passes_its_roots_to_the_nvidia_probe(
     else:
         assert nvidia == [] and not fake.initialized
         assert "no NVIDIA driver (no /proc/driver/nvidia, /dev/nvidiactl or /dev/dxg)" in host.notes
+
+
+def test_detected_power_limit_caps_the_prompt_estimate(make_nvml: Callable[..., Any], gpu: Any) -> None:
+    # a power-limited RTX 4090 (many run at 300 W): the driver's enforced limit, not the 450 W rating, is what caps
+    # prompt GEMMs (estimate/speed.py matrix_tflops_per_watt); a card at its rating keeps the profile's TDP
+    from hwbench.estimate.fit import speed_inputs
+    from hwbench.hardware import target_from_host
+    from hwbench.profiles import get_model
+    from hwbench.quant import parse_quant
+    from hwbench.schema import CpuInfo, EstimateSettings, HostInfo, MemoryInfo
+
+    def prompt_s(power_mw: int) -> tuple[float, Any]:
+        gpus, _ = probe_nvidia(make_nvml([gpu(name="NVIDIA GeForce RTX 4090", power_mw=power_mw)]))
+        host = HostInfo(cpu=CpuInfo(model="x", logical_cores=8, physical_cores=8, flags=["avx2", "fma"]), memory=MemoryInfo(total_bytes=64 * GIB))
+        host.gpus = gpus
+        target = target_from_host(host, None)
+        inputs = speed_inputs(get_model("llama-3-8b"), parse_quant("F16"), EstimateSettings(context=512), target)
+        assert inputs is not None
+        return inputs.prompt_time_per_token_s(), target
+
+    t_rated, rated = prompt_s(450_000)
+    t_limited, limited = prompt_s(250_000)
+    assert rated.gpus[0].power_w == 450.0 and limited.gpus[0].power_w == 250.0
+    assert t_limited > t_rated * 1.15  # 250 W x 0.83 TFLOPS/W is well under the 330 TFLOPS tensor peak
+    assert any("power limit 250 W (detected" in n for n in limited.notes)
+    assert not any("power limit" in n for n in rated.notes)
