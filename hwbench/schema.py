@@ -190,7 +190,7 @@ class GpuTarget(_Model):
     memory_bytes: int
     bandwidth_gbps: float | None = None
     fp16_tflops: float | None = None
-    power_w: float | None = None  # board power limit (W): the profile's TDP; caps the prompt GEMM rate (estimate/speed.py)
+    power_w: float | None = None  # board power limit (W): enforced limit where detected, else the profile TDP; caps prompt GEMMs (estimate/speed.py)
     backend: str = "cuda"  # cuda, rocm, metal, sycl, vulkan
     unified_memory: bool = False
     source: Source = "detected"

@@ -323,7 +323,7 @@ class DeviceShare:
     # per weight element per decode step of n sequences, {type: {n: s}}. Types in it replace the bandwidth and
     # CPU_KERNELS.gemv terms for their weights (measured_weight_time_s); None: every type by those formulas.
     kernel_step_s: Mapping[str, Mapping[int, float]] | None = None
-    power_w: float = 0.0  # GPU: the board power limit (the profile's TDP; 0: unknown, no power cap)
+    power_w: float = 0.0  # GPU: the board power limit (a detected GPU's enforced limit, else the profile's TDP; 0: unknown, no cap)
 
 
 def _pnorm(a: float, b: float, p: float) -> float:
@@ -661,7 +661,8 @@ def basis_text(context: int, depth: int) -> str:
         f"plus KV-cache bytes read at depth {depth} (the average over a {context}-token context) / bandwidth, devices added up, "
         "plus a fixed time per token (CPU); the CPU also limited by its kernels' compute rate per weight type "
         "(or their measured time per weight, after `bench` measured them); "
-        "prompt: matmul and attention FLOPs / (efficiency x peak FLOPS)"
+        "prompt: matmul and attention FLOPs / (efficiency x peak FLOPS; on NVIDIA the tensor peak, capped at the board's "
+        "power limit x a fitted TFLOPS per watt)"
     )
 
 
