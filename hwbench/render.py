@@ -77,9 +77,13 @@ def render_fit(est: FitEstimate) -> None:
             f"prompt processing [bold]{sp.prompt_tokens_per_s:.0f} tok/s[/bold]"
         )
         for d in sp.inputs.get("devices", []):
+            flops = f"{d['tflops']} TFLOPS"
+            if "matrix_tflops" in d:  # GPUs: the listed FP16 figure, and the dense matrix rate prompts are estimated at
+                cap = f", capped by the {d['power_w']:g} W board power" if d.get("power_capped") else ""
+                flops = f"{d['tflops']} TFLOPS listed, {d['matrix_tflops']} TFLOPS dense matrix{cap},"
             out.print(
                 f"  {escape(d['device'])}: {d['layers']} layers, {fmt_bytes(d['weight_bytes_per_token'])}/token read at "
-                f"{d['bw_efficiency']:.0%} of {d['bandwidth_gbps']} GB/s, {d['tflops']} TFLOPS x {d['flops_efficiency']}"
+                f"{d['bw_efficiency']:.0%} of {d['bandwidth_gbps']} GB/s, {flops} x {d['flops_efficiency']}"
             )
         src = {
             "measured": "measured",

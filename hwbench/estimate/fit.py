@@ -407,6 +407,16 @@ def _speed(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[SpeedEst
             "flops_efficiency": spd.backend_constants(sh.backend).flops_efficiency,
             "weight_bytes_per_token": sh.weight_bytes_read,
         }
+        if sh.backend != "cpu":
+            # the dense matrix rate prompt processing is estimated against: the tensor peak by architecture, capped at
+            # the board power (speed.matrix_peak_tflops); "power_capped" says when that cap is what binds
+            c = spd.backend_constants(sh.backend)
+            peak, tensor = spd.matrix_peak_tflops(sh, c), spd.matrix_tflops(sh.name, sh.backend, sh.tflops)
+            d["matrix_tflops"] = round(peak, 1)
+            d["flops_efficiency"] = round(spd.gpu_matmul_efficiency(sh, c), 3)  # for these weights (quantized or not)
+            if sh.power_w:
+                d["power_w"] = sh.power_w
+                d["power_capped"] = peak < tensor
         if what:
             d["assumed"] = what
         devices.append(d)

@@ -552,6 +552,24 @@ def step_time_s(
     return t + backend_constants(main, backends).token_overhead_s, ("compute" if comp_part > mem_part else "memory")
 
 
+def _gpu_weight_efficiency(sh: DeviceShare, c: BackendConstants) -> float:
+    """The backend's prompt matmul efficiency for this share's weights as one kind (quantized or float)."""
+    return (c.flops_efficiency_quant or c.flops_efficiency) if sh.quantized else c.flops_efficiency
+
+
+def gpu_matmul_efficiency(sh: DeviceShare, c: BackendConstants) -> float:
+    """The share of the matrix peak a GPU's prompt matmuls reach for this share's weights: per weight-type family
+    where the backend separates them (each family at its own efficiency, weighted by its share of the matmul
+    weights), else the quantized or float figure."""
+    fam = family_elements(sh, with_output=False) if c.flops_efficiency_kquant else {}
+    total = sum(fam.values())
+    if total <= 0:
+        return _gpu_weight_efficiency(sh, c)
+    e_q = c.flops_efficiency_quant or c.flops_efficiency
+    inv = (fam.get("float", 0.0) / c.flops_efficiency + fam.get("legacy", 0.0) / e_q + fam.get("kquant", 0.0) / c.flops_efficiency_kquant) / total
+    return 1.0 / inv
+
+
 def prompt_time_per_token_s(
     shares: list[DeviceShare],
     *,
@@ -573,17 +591,8 @@ def prompt_time_per_token_s(
             t += sh.attn_flops_per_token / ((c.attn_efficiency or c.flops_efficiency) * peak)
             continue
         peak = matrix_peak_tflops(sh, c) * 1e12
-        e_q = c.flops_efficiency_quant or c.flops_efficiency
-        e_mm = e_q if sh.quantized else c.flops_efficiency
-        fam = family_elements(sh, with_output=False) if c.flops_efficiency_kquant else {}
-        total = sum(fam.values())
-        if total > 0:
-            # each weight-type family at its own efficiency, weighted by its share of the matmul weights
-            inv = (fam.get("float", 0.0) / c.flops_efficiency + fam.get("legacy", 0.0) / e_q + fam.get("kquant", 0.0) / c.flops_efficiency_kquant) / total
-            t += sh.flops_per_token * inv / peak
-        else:
-            t += sh.flops_per_token / (e_mm * peak)
-        e_attn = c.attn_efficiency or e_mm
+        t += sh.flops_per_token / (gpu_matmul_efficiency(sh, c) * peak)
+        e_attn = c.attn_efficiency or _gpu_weight_efficiency(sh, c)
         t += sh.attn_flops_per_token / (e_attn * peak)
         if c.attn_bytes_per_flop and sh.bandwidth_gbps > 0:
             # without flash attention the KQ score matrix goes through memory: bandwidth-bound at depth
