@@ -500,7 +500,7 @@ def _matmul_time_per_token_s(sh: DeviceShare, c: BackendConstants) -> float:
     if sh.backend == "cpu":
         inv = cpu_gemm_inverse_factor(sh.weight_types) if sh.weight_types else 1.0
         return flops * inv / (c.flops_efficiency * sh.tflops * 1e12)
-    e = (c.flops_efficiency_quant or c.flops_efficiency) if sh.quantized else c.flops_efficiency
+    e = _gpu_weight_efficiency(sh, c)
     return flops / (e * matrix_peak_tflops(sh, c) * 1e12)
 
 
