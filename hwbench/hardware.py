@@ -57,12 +57,15 @@ def unified_memory_note() -> str:
     return f"unified memory: RAM = the GPU's memory pool; CPU bandwidth assumed {A.get('unified_cpu_bandwidth_share').text()}"
 
 
-def gpu_target_from_profile(p: GpuProfile, source: str = "profile") -> GpuTarget:
-    if p.memory_bytes is None:
+def gpu_target_from_profile(p: GpuProfile, source: str = "profile", memory_bytes: int | None = None) -> GpuTarget:
+    """The GPU a spec profile describes; ``memory_bytes`` (e.g. a cloud catalog's per-instance figure) replaces the
+    profile's memory size."""
+    memory_bytes = memory_bytes or p.memory_bytes
+    if memory_bytes is None:
         raise BadInput(f"GPU profile {p.name!r} has no memory size; pass --ram for unified-memory parts")
     return GpuTarget(
         name=p.name,
-        memory_bytes=p.memory_bytes,
+        memory_bytes=memory_bytes,
         bandwidth_gbps=p.bandwidth_gbps,
         fp16_tflops=p.fp16_tflops or p.fp32_tflops,
         power_w=p.tdp_w,

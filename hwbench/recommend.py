@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_seri
 from hwbench import assumptions as A
 from hwbench import cost
 from hwbench.cost import tokens_per_s_per_usd_hour, usd_per_million_tokens
+from hwbench.errors import BadInput
 from hwbench.hardware import assumed_cpu_bandwidth, cpu_bandwidth_rule_text, cpu_peak_tflops, gpu_target_from_profile, unified_memory_note
 from hwbench.profiles import GpuPrice, GpuProfile, InstanceProfile, apply_price_overrides, load_gpus, load_instances
 from hwbench.resolve import ResolvedModel
@@ -205,22 +206,10 @@ def instance_target(inst: InstanceProfile, gpus_by_name: dict[str, GpuProfile]) 
         if not inst.gpu_profile or inst.gpu_profile.lower() not in gpus_by_name:
             return None, [], "GPU without a spec profile"
         prof = gpus_by_name[inst.gpu_profile.lower()]
-        try:
-            g = gpu_target_from_profile(prof)
-        except Exception:  # noqa: BLE001 - profile without memory size
-            if not inst.gpu_memory_gib:
-                return None, [], "GPU memory size unknown"
-            g = GpuTarget(
-                name=prof.name,
-                memory_bytes=int(inst.gpu_memory_gib * GiB),
-                bandwidth_gbps=prof.bandwidth_gbps,
-                fp16_tflops=prof.fp16_tflops or prof.fp32_tflops,
-                power_w=prof.tdp_w,
-                backend=prof.backend,
-                source="profile",
-            )
-        if inst.gpu_memory_gib:
-            g = g.model_copy(update={"memory_bytes": int(inst.gpu_memory_gib * GiB)})
+        try:  # the catalog's memory per GPU where it gives one, else the profile's
+            g = gpu_target_from_profile(prof, memory_bytes=int(inst.gpu_memory_gib * GiB) if inst.gpu_memory_gib else None)
+        except BadInput:  # neither has a memory size
+            return None, [], "GPU memory size unknown"
         count = inst.gpu_count
         if count < 1:
             # a fractional GPU (e.g. 1/4 of an L4): its memory slice from the catalog, bandwidth pro rata (assumed)

@@ -141,6 +141,15 @@ def test_instance_target_labels_assumptions():
     # a fractional GPU: one device with a share of the bandwidth
     t3, a3, _ = instance_target(gpu_inst("x", "y", "L4", 1, 1.0, gpu_memory_gib=5.59).model_copy(update={"gpu_count": 0.25}), gpus)
     assert t3 is not None and len(t3.gpus) == 1 and any("fractional" in a for a in a3)
+    # a profile without a memory size: the catalog's memory per GPU, everything else from the profile as for any other
+    prof = gpus["nvidia a10g"]
+    bare = {"bare": prof.model_copy(update={"name": "bare", "memory_gib": None, "unified_memory": True})}
+    on_bare = gpu_inst("x", "y", "A10G", 1, 1.0).model_copy(update={"gpu_profile": "bare"})
+    t4, _, why4 = instance_target(on_bare.model_copy(update={"gpu_memory_gib": 16.0}), bare)
+    assert why4 is None and t4 is not None
+    g4 = t4.gpus[0]
+    assert g4.memory_bytes == 16 * 2**30 and g4.unified_memory and g4.profile_source and g4.power_w == prof.tdp_w
+    assert instance_target(on_bare.model_copy(update={"gpu_memory_gib": None}), bare)[2] == "GPU memory size unknown"
 
 def test_cloud_and_detected_vms_share_one_bandwidth_rule():
     # one rule (hwbench/assumptions.py), for a rented VM and a detected one alike: the assumed CPU
