@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from hwbench.schema import HostInfo
 
 # whether a stored CPU kernel table applies to a run (Calibration.kernels_fit), or why not
-KernelsFit = Literal["apply", "none stored", "other llama-cpp-python", "other threads"]
+KernelsFit = Literal["apply", "none stored", "older probe", "other llama-cpp-python", "other threads"]
 
 
 class Calibration(BaseModel):
@@ -36,6 +36,8 @@ class Calibration(BaseModel):
     # llama.cpp's CPU decode kernels measured on a matmul-only probe model (hwbench/bench/kernels.py): seconds per
     # weight element per decode step of n sequences, {ggml type: {n: s}} (JSON keys are strings), at these threads
     cpu_kernels: dict[str, dict[int, float]] | None = None
+    # and per weight row (two probe shapes, hwbench/bench/kernels.py), for the types where short rows cost more
+    cpu_kernel_rows: dict[str, dict[int, float]] | None = None
     cpu_kernel_threads: int | None = None
     cpu_kernels_llama: str | None = None  # llama-cpp-python version they were measured with
     cpu_kernels_run_id: str | None = None
@@ -47,6 +49,8 @@ class Calibration(BaseModel):
         applies (hwbench/hardware.py), `bench` measures it again where it does not (hwbench/bench/orchestrate.py)."""
         if not self.cpu_kernels:
             return "none stored"
+        if self.cpu_kernel_rows is None:
+            return "older probe"  # one probe shape only (before hwbench 2026-12-03's row term): over-estimates short rows
         if self.cpu_kernels_llama != llama_version:
             return "other llama-cpp-python"
         if self.cpu_kernel_threads != threads:

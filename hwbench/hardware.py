@@ -153,7 +153,7 @@ def target_from_host(
             tflops, tflops_src = calibration.cpu_pp_tflops, "measured"
         cal_text = f"calibrated from run {calibration.run_id} ({calibration.created_at})"
     cores = cpu.physical_cores or cpu.logical_cores or 1
-    kernels = None
+    kernels = rows = None
     if calibration is not None and calibration.cpu_kernels:
         llama_now = _llama_cpp_version()
         fit = calibration.kernels_fit(cores, llama_now)
@@ -162,11 +162,19 @@ def target_from_host(
                 f"CPU decode kernels were measured with llama-cpp-python {calibration.cpu_kernels_llama}, {llama_now or 'none'} is "
                 "installed now: not used (`hwbench bench --kernels` measures them again)"
             )
+        elif fit == "older probe":
+            notes.append(
+                f"CPU decode kernels of run {calibration.cpu_kernels_run_id} were measured by an older probe (one row length): "
+                "not used (`hwbench bench --kernels` measures them again)"
+            )
         elif fit == "apply":
             kernels = {k: {int(n): float(v) for n, v in d.items()} for k, d in calibration.cpu_kernels.items()}
+            rows = {k: {int(n): float(v) for n, v in d.items()} for k, d in (calibration.cpu_kernel_rows or {}).items()} or None
             cal_text = (cal_text or "") + (
                 f"; llama.cpp CPU decode kernels measured per weight type ({', '.join(sorted(kernels))}; "
-                f"1..{max(max(d) for d in kernels.values())} sequences, {cores} threads) in run {calibration.cpu_kernels_run_id}"
+                f"1..{max(max(d) for d in kernels.values())} sequences, {cores} threads"
+                + (f"; per weight row too for {', '.join(sorted(rows))}" if rows else "")
+                + f") in run {calibration.cpu_kernels_run_id}"
             )
     if host.memory.cgroup_limit_bytes and host.memory.total_bytes and host.memory.cgroup_limit_bytes < host.memory.total_bytes:
         notes.append(f"container/cgroup memory limit {host.memory.cgroup_limit_bytes / GiB:.1f} GiB is below the host's RAM; using the limit")
@@ -182,6 +190,7 @@ def target_from_host(
         cpu_cores=cores,
         calibration=cal_text,
         cpu_kernel_step_s=kernels,
+        cpu_kernel_row_s=rows,
         notes=notes,
     )
 
@@ -242,5 +251,5 @@ def apply_what_if(
         t.label = "what-if: " + ", ".join(parts)
         t.calibration = None if (gpu or cpu_bandwidth_gbps) else t.calibration
         if gpu or cpu_bandwidth_gbps:
-            t.cpu_kernel_step_s = None  # measured with this machine's memory and no GPU beside it
+            t.cpu_kernel_step_s = t.cpu_kernel_row_s = None  # measured with this machine's memory and no GPU beside it
     return t

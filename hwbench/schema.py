@@ -213,6 +213,9 @@ class HardwareTarget(_Model):
     # this machine's llama.cpp CPU decode kernels, measured by `bench` at cpu_cores threads (hwbench/bench/kernels.py):
     # seconds per weight element per decode step of n sequences, {ggml type: {n: s}}; the calibration text names them
     cpu_kernel_step_s: dict[str, dict[int, float]] | None = Field(default=None, exclude=True)
+    # and seconds per weight row, {ggml type: {n: s}}, for the types where rows of fewer weights cost more per weight;
+    # used only with cpu_kernel_step_s
+    cpu_kernel_row_s: dict[str, dict[int, float]] | None = Field(default=None, exclude=True)
     nodes: int = 1
     notes: list[str] = Field(default_factory=list)
 

@@ -42,7 +42,7 @@ def main() -> int:
         for r in range(a.rounds):
             for n_layer in layers:  # interleaved within each round
                 spec = tiny_spec(n_layer, 64, 256, 1024, "llama", n_head=4, n_head_kv=4)
-                kp = measure_kernels(hw, ("F16",), reps=a.reps, spec=spec, workdir=Path(d))
+                kp = measure_kernels(hw, ("F16",), reps=a.reps, spec=spec, workdir=Path(d), rows=False)
                 if "F16" not in kp.step_s:
                     print(f"round {r + 1}, {n_layer} layers: not measured: {kp.errors}", file=sys.stderr)
                     return 1

@@ -42,7 +42,7 @@ def main() -> int:
     print(f"load average before: {os.getloadavg()[0]:.2f}; {hw.cpu_cores} threads")
     for rnd in range(a.rounds):
         for name, spec in shapes.items():
-            kp = K.measure_kernels(hw, types, spec=spec, reps=a.reps)
+            kp = K.measure_kernels(hw, types, spec=spec, reps=a.reps, rows=False)
             for q, t in kp.table.items():
                 ps = ", ".join(f"N={n}: {v * 1e12:.1f}" for n, v in sorted(t.items()))
                 ms = ", ".join(f"{v * 1e3:.1f}" for _, v in sorted(kp.step_s[q].items()))

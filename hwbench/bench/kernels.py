@@ -12,14 +12,21 @@ another (docs/accuracy.md). So `bench` measures them once per machine, on a mode
 - decoded like llama-batched-bench in a child process (hwbench.bench.runner_llamacpp: N sequences each
   after a short prompt, n_gen steps of N tokens), at N = 1, 2, 4, 8 and the threads the estimator
   assumes (HardwareTarget.cpu_cores), median over repetitions;
-- stored per type as seconds per weight element per decode step of N sequences (the step time with the
-  estimator's own per-token, per-layer and KV terms taken out, :func:`seconds_per_element`), so that the
-  estimator reproduces each measured step of the probe model exactly (tests/bench/test_kernels.py).
+- a second, narrow probe of the same type (NARROW_SHAPE: 20 layers of 768 x 4864, about as many weights):
+  short rows cost more per weight at N > 1 (each row is one dot product per sequence, with its own setup
+  and horizontal sum), so a table measured on 2048-long rows alone over-estimated a model of 896-long rows
+  (qwen2.5-0.5b) by 17-28% at N = 2..8 (docs/accuracy.md);
+- stored per type as seconds per weight element and seconds per weight row, per decode step of N
+  sequences: each probe's step time with the estimator's own per-token, per-layer and KV terms taken out
+  (:func:`weight_seconds`) is elements x s + rows x r, two probes give s and r (:func:`split_rows`), so that
+  the estimator reproduces each measured step of both probe models exactly (tests/bench/test_kernels.py).
+  Where the narrow probe is not slower per weight than the row term allows (r < 0, noise) or fails, r is 0 and
+  s is the wide probe's alone.
 
-`hwbench/estimate/speed.py` then uses, for a CPU share's weights of a measured type, elements x that
-figure (interpolated between measured N, extended past the largest by the last slope) instead of
-bandwidth and CPU_KERNELS; other types keep the formulas. The table is kept in the calibration file
-(hwbench/calibration.py) with the threads and llama-cpp-python version it was measured with.
+`hwbench/estimate/speed.py` then uses, for a CPU share's weights of a measured type, elements x s + rows x r
+(each interpolated between measured N, extended past the largest by the last slope; rows = elements / row
+length) instead of bandwidth and CPU_KERNELS; other types keep the formulas. The tables are kept in the
+calibration file (hwbench/calibration.py) with the threads and llama-cpp-python version they were measured with.
 """
 
 from __future__ import annotations
@@ -37,6 +44,10 @@ from hwbench.schema import HardwareTarget, ModelSpec
 # The probe model: big enough that its weights stream from memory (150-550 MB by type), small in everything
 # else (4 layers, vocab 1024): > 99% of a step's weight bytes are the layer matmuls.
 PROBE_SHAPE: dict[str, Any] = dict(arch="llama", n_layer=4, n_embd=2048, n_head=16, n_head_kv=16, n_ff=8192, vocab=1024)
+# The narrow probe: rows of 768 (attention, ffn up/gate; a multiple of 256, so every K-quant can be written) and
+# 4864 (ffn down), 1,024 weights per row on average against the wide probe's 2,516; 20 layers keep its weights
+# (250 M) as many as the wide probe's, so neither fits in a server CPU's last-level cache.
+NARROW_SHAPE: dict[str, Any] = dict(arch="llama", n_layer=20, n_embd=768, n_head=12, n_head_kv=2, n_ff=4864, vocab=1024)
 # Measured by default: what common GGUF files hold (Q4_K_M = Q4_K + Q6_K, Q5_K_M = Q5_K + Q6_K, qwen2.5's
 # small models fall back to Q5_0/Q8_0 where rows are not a multiple of 256) and the bench model's own types.
 KERNEL_TYPES: tuple[str, ...] = ("Q4_0", "Q4_K", "Q5_0", "Q5_K", "Q6_K", "Q8_0", "F16")
@@ -52,7 +63,9 @@ class KernelProbe:
 
     threads: int
     step_s: dict[str, dict[int, float]] = field(default_factory=dict)  # median seconds per decode step, by type and N
+    narrow_step_s: dict[str, dict[int, float]] = field(default_factory=dict)  # the same on the narrow probe
     table: dict[str, dict[int, float]] = field(default_factory=dict)  # seconds per weight element per step
+    rows: dict[str, dict[int, float]] = field(default_factory=dict)  # seconds per weight row per step
     errors: dict[str, str] = field(default_factory=dict)  # type -> why it was not measured
     seconds: float = 0.0  # wall time of the whole probe
 
@@ -64,12 +77,17 @@ class KernelProbe:
         return "; ".join(parts)
 
 
-def probe_spec() -> ModelSpec:
+def probe_spec(shape: dict[str, Any] | None = None, name: str = "hwbench-kernel-probe") -> ModelSpec:
+    """The probe model of ``shape`` (PROBE_SHAPE by default; NARROW_SHAPE: :func:`narrow_probe_spec`)."""
     from hwbench.bench.synth import tiny_spec
 
-    kw = dict(PROBE_SHAPE)
+    kw = dict(shape or PROBE_SHAPE)
     spec = tiny_spec(kw.pop("n_layer"), kw.pop("n_embd"), kw.pop("n_ff"), kw.pop("vocab"), kw.pop("arch"), **kw)
-    return spec.model_copy(update={"name": "hwbench-kernel-probe"})
+    return spec.model_copy(update={"name": name})
+
+
+def narrow_probe_spec() -> ModelSpec:
+    return probe_spec(NARROW_SHAPE, "hwbench-kernel-probe-narrow")
 
 
 def probe_tensors(spec: ModelSpec, type_name: str) -> list[TensorSpec]:
@@ -92,12 +110,21 @@ def matmul_elements(tensors: list[TensorSpec]) -> dict[str, float]:
     return acc
 
 
-def seconds_per_element(step_s: float, n_seq: int, elements: float, layers: int, kv_s: float) -> float:
+def matmul_rows(tensors: list[TensorSpec]) -> dict[str, float]:
+    """Weight rows per type that a decode step reads through matmuls: elements / row length (ggml's ne[0])."""
+    acc: dict[str, float] = {}
+    for t in tensors:
+        if len(t.shape) > 1 and (t.layer is not None or t.name == "output.weight"):
+            acc[t.type_name] = acc.get(t.type_name, 0.0) + t.n_elements / t.shape[0]
+    return acc
+
+
+def weight_seconds(step_s: float, n_seq: int, layers: int, kv_s: float) -> float:
     """Invert the estimator's CPU step time (speed.generation_time_s / step_time_s with a measured table):
 
-        step = p-norm(elements x s + n_seq x kv_s, layers x layer_overhead) + token_overhead
+        step = p-norm(W + n_seq x kv_s, layers x layer_overhead) + token_overhead
 
-    for s, the seconds per weight element per step (0 if the step is all overhead)."""
+    for W, the seconds the weights' matmuls take per step (0 if the step is all overhead)."""
     from hwbench.estimate.speed import backend_constants
 
     c = backend_constants("cpu")
@@ -105,7 +132,24 @@ def seconds_per_element(step_s: float, n_seq: int, elements: float, layers: int,
     floor = layers * c.layer_overhead_s
     p = c.overlap_p
     w = (x**p - floor**p) ** (1.0 / p) if x > floor else 0.0
-    return max(0.0, w - n_seq * kv_s) / elements
+    return max(0.0, w - n_seq * kv_s)
+
+
+def split_rows(wide: tuple[float, float, float], narrow: tuple[float, float, float] | None) -> tuple[float, float]:
+    """Seconds per weight element s and per weight row r from two probes' (elements, rows, weight seconds), solving
+    W = elements x s + rows x r for both. Without a narrow probe, or where the solution has r < 0 or s <= 0 (the
+    narrow probe no slower per weight than the wide one, within noise): r = 0 and s from the wide probe alone."""
+    e_w, r_w, w_w = wide
+    plain = (w_w / e_w, 0.0)
+    if narrow is None:
+        return plain
+    e_n, r_n, w_n = narrow
+    det = e_w * r_n - e_n * r_w
+    if det == 0:
+        return plain
+    s = (w_w * r_n - w_n * r_w) / det
+    r = (e_w * w_n - e_n * w_w) / det
+    return (s, r) if s > 0 and r >= 0 else plain
 
 
 def kv_seconds_per_sequence(spec: ModelSpec, tensors: list[TensorSpec], hw: HardwareTarget, context: int) -> float:
@@ -116,7 +160,7 @@ def kv_seconds_per_sequence(spec: ModelSpec, tensors: list[TensorSpec], hw: Hard
     from hwbench.schema import EstimateSettings
 
     st = EstimateSettings(context=context, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
-    cpu_only = hw.model_copy(update={"gpus": [], "cpu_kernel_step_s": None})
+    cpu_only = hw.model_copy(update={"gpus": [], "cpu_kernel_step_s": None, "cpu_kernel_row_s": None})
     inputs = speed_inputs(spec, parse_quant("F16"), st, cpu_only, tensors=tensors)
     if inputs is None:
         return 0.0
@@ -124,11 +168,16 @@ def kv_seconds_per_sequence(spec: ModelSpec, tensors: list[TensorSpec], hw: Hard
 
 
 def _job(path: Path, threads: int, reps: int) -> dict[str, Any]:
+    """The child's job: every N once per repetition, the repetitions one after another (N = 1, 2, 4, 8, then again),
+    so that a pause of the machine lasting a few seconds spoils one sample of a few N, not every sample of one N (the
+    median of the repetitions then drops it; on this project's shared VMs single runs jump by up to 2.4x)."""
     from hwbench.bench import runner_llamacpp as rl
 
-    tests = tuple(rl.LlamaTest(rl.test_name(0, KERNEL_GEN, KERNEL_DEPTH, n), 0, KERNEL_GEN, KERNEL_DEPTH, n, True) for n in KERNEL_NPL)
+    tests = tuple(
+        rl.LlamaTest(rl.test_name(0, KERNEL_GEN, KERNEL_DEPTH, n), 0, KERNEL_GEN, KERNEL_DEPTH, n, True) for _ in range(reps) for n in KERNEL_NPL
+    )
     inst = rl.LlamaInstance(threads, 0, 512, 512, "auto", "f16", "f16", tests)
-    return rl.instance_job(str(path), inst, reps)
+    return rl.instance_job(str(path), inst, 1)
 
 
 def measure_kernels(
@@ -140,61 +189,91 @@ def measure_kernels(
     progress: Callable[[str], None] | None = None,
     workdir: Path | None = None,
     spec: ModelSpec | None = None,
+    narrow_spec: ModelSpec | None = None,
+    rows: bool = True,
 ) -> KernelProbe:
-    """Measure each type's decode step on the probe model at N = KERNEL_NPL, ``hw.cpu_cores`` threads (module doc).
-    A type that fails (not writable, llama.cpp refuses it, the child dies) is left out with its reason.
-    ``spec``: another probe shape (tests use a small one; its weights then fit in cache and measure nothing real)."""
+    """Measure each type's decode step on the wide and then the narrow probe model at N = KERNEL_NPL,
+    ``hw.cpu_cores`` threads, and solve each N for seconds per weight and per row (module doc). A type whose wide
+    probe fails (not writable, llama.cpp refuses it, the child dies) is left out with its reason; one whose narrow
+    probe fails keeps the wide probe's table with no row term (errors["<type> narrow"] says why).
+    ``spec`` / ``narrow_spec``: other probe shapes (tests use small ones; their weights then fit in cache and measure
+    nothing real). ``rows=False``: the wide probe alone (no row term)."""
     import time
-
-    from hwbench.bench import isolation
-    from hwbench.bench.synth import write_tensors
 
     t0 = time.perf_counter()
     threads = max(1, hw.cpu_cores)
     out = KernelProbe(threads=threads)
     spec = spec or probe_spec()
+    narrow = (narrow_spec or narrow_probe_spec()) if rows else None
     if workdir is None:
         from hwbench.paths import cache_dir
 
         workdir = cache_dir()  # hwbench writes nowhere else (not $TMPDIR); the probe files are deleted after use
     workdir.mkdir(parents=True, exist_ok=True)
+    ctx = KERNEL_DEPTH + KERNEL_GEN + 1
     with tempfile.TemporaryDirectory(prefix="kernel-probe-", dir=workdir) as d:
         for q in types:
             if progress:
-                progress(f"kernel probe {q}: {len(KERNEL_NPL)} batch sizes, {threads} threads")
+                progress(f"kernel probe {q}: {len(KERNEL_NPL)} batch sizes, {threads} threads" + (", wide and narrow rows" if narrow else ""))
             tensors = probe_tensors(spec, q)
-            path = Path(d) / f"probe-{q}.gguf"
-            try:
-                write_tensors(spec, "F16", tensors, path, name=f"hwbench kernel probe ({q})")
-            except Exception as e:  # noqa: BLE001 - one type failing must not stop the others
-                out.errors[q] = f"not written: {type(e).__name__}: {e}"
-                continue
-            samples: dict[str, list[int]] = {}
-
-            def on_event(ev: dict[str, Any], samples: dict[str, list[int]] = samples) -> None:
-                if ev.get("event") == "sample" and not ev.get("warmup"):
-                    samples.setdefault(str(ev["test"]), []).append(int(ev["ns"]))
-
-            outcome = isolation.run_child(_job(path, threads, reps), timeout_s=timeout_s, on_event=on_event)
-            path.unlink(missing_ok=True)
-            if outcome.error:
-                out.errors[q] = outcome.error
-            if outcome.interrupted:
+            steps, why, stop = _probe_steps(spec, tensors, q, Path(d), threads, reps, timeout_s)
+            if why:
+                out.errors[q] = why
+            if stop:
                 break
-            steps = {}
-            for n in KERNEL_NPL:
-                s = samples.get(f"tg{KERNEL_GEN}@d{KERNEL_DEPTH}@np{n}") or []
-                if len(s) == reps:
-                    steps[n] = statistics.median(s) / 1e9 / KERNEL_GEN
             if 1 not in steps:
                 out.errors.setdefault(q, "no decode step measured")
                 continue
-            elements = matmul_elements(tensors)[q]
-            kv = kv_seconds_per_sequence(spec, tensors, hw, KERNEL_DEPTH + KERNEL_GEN + 1)
+            kv = kv_seconds_per_sequence(spec, tensors, hw, ctx)
+            wide = {n: (matmul_elements(tensors)[q], matmul_rows(tensors)[q], weight_seconds(st, n, spec.n_layer, kv)) for n, st in steps.items()}
             out.step_s[q] = steps
-            out.table[q] = {n: seconds_per_element(st, n, elements, spec.n_layer, kv) for n, st in steps.items()}
+            narrow_w: dict[int, tuple[float, float, float]] = {}
+            if narrow is not None:
+                n_tensors = probe_tensors(narrow, q)
+                n_steps, why, stop = _probe_steps(narrow, n_tensors, q, Path(d), threads, reps, timeout_s)
+                if why:
+                    out.errors[f"{q} narrow"] = why
+                n_kv = kv_seconds_per_sequence(narrow, n_tensors, hw, ctx)
+                el, rw = matmul_elements(n_tensors)[q], matmul_rows(n_tensors)[q]
+                narrow_w = {n: (el, rw, weight_seconds(st, n, narrow.n_layer, n_kv)) for n, st in n_steps.items()}
+                if n_steps:
+                    out.narrow_step_s[q] = n_steps
+            solved = {n: split_rows(w, narrow_w.get(n)) for n, w in wide.items()}
+            out.table[q] = {n: sr[0] for n, sr in solved.items()}
+            if any(sr[1] > 0 for sr in solved.values()):
+                out.rows[q] = {n: sr[1] for n, sr in solved.items()}
+            if stop:
+                break
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _probe_steps(
+    spec: ModelSpec, tensors: list[TensorSpec], q: str, d: Path, threads: int, reps: int, timeout_s: float | None
+) -> tuple[dict[int, float], str | None, bool]:
+    """Write one probe file and measure its median decode step per N in a child process: (steps, error, interrupted)."""
+    from hwbench.bench import isolation
+    from hwbench.bench.synth import write_tensors
+
+    path = d / f"{spec.name}-{q}.gguf"
+    try:
+        write_tensors(spec, "F16", tensors, path, name=f"hwbench kernel probe ({q})")
+    except Exception as e:  # noqa: BLE001 - one type failing must not stop the others
+        return {}, f"not written: {type(e).__name__}: {e}", False
+    samples: dict[str, list[int]] = {}
+
+    def on_event(ev: dict[str, Any]) -> None:
+        if ev.get("event") == "sample" and not ev.get("warmup"):
+            samples.setdefault(str(ev["test"]), []).append(int(ev["ns"]))
+
+    outcome = isolation.run_child(_job(path, threads, reps), timeout_s=timeout_s, on_event=on_event)
+    path.unlink(missing_ok=True)
+    steps = {}
+    for n in KERNEL_NPL:
+        s = samples.get(f"tg{KERNEL_GEN}@d{KERNEL_DEPTH}@np{n}") or []
+        if len(s) == reps:
+            steps[n] = statistics.median(s) / 1e9 / KERNEL_GEN
+    return steps, outcome.error, bool(outcome.interrupted)
 
 
 def types_to_measure(tensors: list[TensorSpec] | None) -> list[str]:

@@ -82,9 +82,10 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
 @click.option(
     "--kernels/--no-kernels",
     default=None,
-    help="Measure llama.cpp's CPU decode kernels per weight type at 1, 2, 4, 8 sequences on a matmul-only probe model "
-    "(about 10 s per type), for check/recommend on this machine. Default: once per machine (CPU-only, when the "
-    "calibration has none for these threads and this llama-cpp-python).",
+    help="Measure llama.cpp's CPU decode kernels per weight type at 1, 2, 4, 8 sequences on two matmul-only probe models "
+    "(long and short rows; about 30 s per type), for check/recommend on this machine. Default: once per machine "
+    "(CPU-only, when the calibration has none for these threads and this llama-cpp-python, or one from the older "
+    "one-shape probe).",
 )
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Results directory (default: the user data dir).")
 @click.option("--profiles-dir", type=click.Path(file_okay=False), envvar="HWBENCH_PROFILES_DIR", help="Extra profile files (models, GPUs).")

@@ -294,8 +294,11 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
     quantized = any(t.type_name not in ("F16", "BF16", "F32") for t in tensors if t.layer is not None and len(t.shape) > 1)
     # matmul weight elements per ggml type, per layer (active experts only) and for the output matrix:
     # the CPU backend's throughput depends on the kernel each type runs through (speed.CPU_KERNELS)
+    # and their rows (elements / row length): with measured CPU kernels, short rows cost more per weight (speed.py)
     types_layer: list[dict[str, float]] = [{} for _ in range(L)]
+    rows_layer: list[dict[str, float]] = [{} for _ in range(L)]
     out_types: dict[str, float] = {}
+    out_rows: dict[str, float] = {}
     has_output = not ctx.layout.tied
     for t in tensors:
         if len(t.shape) < 2:
@@ -303,16 +306,18 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         if t.layer is not None and 0 <= t.layer < L:
             n = t.n_elements * (moe_frac if len(t.shape) > 2 else 1.0)
             types_layer[t.layer][t.type_name] = types_layer[t.layer].get(t.type_name, 0.0) + n
+            rows_layer[t.layer][t.type_name] = rows_layer[t.layer].get(t.type_name, 0.0) + n / t.shape[0]
         elif t.name == ("output.weight" if has_output else "token_embd.weight"):
             out_types[t.type_name] = out_types.get(t.type_name, 0.0) + t.n_elements
+            out_rows[t.type_name] = out_rows.get(t.type_name, 0.0) + t.n_elements / t.shape[0]
 
     def experts_of(first: int, last: int) -> int:
         """Bytes of all routed experts in layers first..last-1 (0 for a dense model)."""
         return int(sum(ctx.layout.expert_bytes_per_layer[first:last])) if m.is_moe else 0
 
-    def types_of(first: int, last: int) -> dict[str, float]:
+    def types_of(first: int, last: int, per_layer: list[dict[str, float]] = types_layer) -> dict[str, float]:
         acc: dict[str, float] = {}
-        for d in types_layer[first:last]:
+        for d in per_layer[first:last]:
             for k, v in d.items():
                 acc[k] = acc.get(k, 0.0) + v
         return acc
@@ -349,6 +354,8 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         "CPU", "cpu", hw.cpu_bandwidth_gbps, hw.cpu_tflops, cpu_layers, int(cpu_rd), int(sum(kv_tok[:cpu_layers])), cpu_fl,
         sum(attn_flops[:cpu_layers]), quantized, types_of(0, cpu_layers), ({} if p.output_on_gpu else out_types),
         expert_bytes=experts_of(0, cpu_layers), expert_share=moe_frac, kernel_step_s=hw.cpu_kernel_step_s,
+        kernel_row_s=hw.cpu_kernel_row_s, weight_rows=types_of(0, cpu_layers, rows_layer),
+        output_rows=({} if p.output_on_gpu else out_rows),
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
     assumed += [[]] * (len(gen_shares) - len(shares))

@@ -323,6 +323,11 @@ class DeviceShare:
     # per weight element per decode step of n sequences, {type: {n: s}}. Types in it replace the bandwidth and
     # CPU_KERNELS.gemv terms for their weights (measured_weight_time_s); None: every type by those formulas.
     kernel_step_s: Mapping[str, Mapping[int, float]] | None = None
+    # and seconds per weight ROW per step, {type: {n: s}} (two probe shapes): rows of fewer weights cost more per
+    # weight; with weight_rows / output_rows, the rows of weight_types / output_types (elements / row length)
+    kernel_row_s: Mapping[str, Mapping[int, float]] | None = None
+    weight_rows: dict[str, float] = field(default_factory=dict)
+    output_rows: dict[str, float] = field(default_factory=dict)
     power_w: float = 0.0  # GPU: the board power limit (a detected GPU's enforced limit, else the profile's TDP; 0: unknown, no cap)
 
 
@@ -387,15 +392,26 @@ def split_measured(sh: DeviceShare) -> tuple[dict[str, float], DeviceShare]:
         weight_bytes_read=max(0, int(sh.weight_bytes_read - gone)),
         weight_types={k: v for k, v in sh.weight_types.items() if k not in meas},
         output_types={k: v for k, v in sh.output_types.items() if k not in meas},
+        weight_rows={k: v for k, v in sh.weight_rows.items() if k not in meas},
+        output_rows={k: v for k, v in sh.output_rows.items() if k not in meas},
         kernel_step_s=None,
+        kernel_row_s=None,
     )
     return meas, rest
 
 
 def measured_weight_time_s(sh: DeviceShare, meas: Mapping[str, float], n_seq: int) -> float:
-    """Seconds the measured kernels take for one decode step of ``n_seq`` sequences over ``meas``'s elements."""
+    """Seconds the measured kernels take for one decode step of ``n_seq`` sequences over ``meas``'s elements:
+    elements x seconds per element, plus, where a row term was measured, the share's rows of that type x seconds
+    per row (both interpolated in n_seq alike, kernel_time_per_element_s)."""
     assert sh.kernel_step_s is not None
-    return sum(v * kernel_time_per_element_s(sh.kernel_step_s[k], n_seq) for k, v in meas.items())
+    t = sum(v * kernel_time_per_element_s(sh.kernel_step_s[k], n_seq) for k, v in meas.items())
+    for k in meas:
+        row_s = (sh.kernel_row_s or {}).get(k)
+        rows = sh.weight_rows.get(k, 0.0) + sh.output_rows.get(k, 0.0)
+        if row_s and rows > 0:
+            t += rows * kernel_time_per_element_s(row_s, n_seq)
+    return t
 
 
 def _cpu_weight_times_s(sh: DeviceShare, c: BackendConstants, n_seq: int = 1) -> tuple[float, float] | None:
@@ -639,8 +655,8 @@ GENERATION_FORMULA = (
     "On the CPU the KV bytes join the weights and that memory time is combined (p-norm) with the mat-vec kernels' compute "
     "time per weight type; on Apple GPUs quantized weights take at least their dequantization compute time. "
     "Where `bench` measured this machine's llama.cpp CPU decode kernels, the weights of each measured type take "
-    "elements x the measured seconds per weight per step (at the number of sequences decoded together) instead of "
-    "that memory and compute time. "
+    "elements x the measured seconds per weight per step (at the number of sequences decoded together), plus rows x "
+    "the measured seconds per row where short rows cost more, instead of that memory and compute time. "
     "Tokens/s = 1 / seconds per token."
 )
 PROMPT_FORMULA = (

@@ -23,6 +23,9 @@ SMALL = tiny_spec(n_layer=2, n_embd=256, n_ff=1024, vocab=1024).model_copy(updat
 # for the round trip: steps of a few ms, well above the per-token and per-layer overheads the inversion takes out (a
 # step shorter than those overheads is stored as 0 s per weight and cannot be reproduced; SMALL's steps are ~0.25 ms)
 MID = tiny_spec(n_layer=2, n_embd=1024, n_ff=4096, vocab=1024).model_copy(update={"name": "kernel-probe-test-mid"})
+# its narrow twin: rows of 256 (attention, ffn up/gate) instead of 1024, about as many weights
+MID_NARROW = tiny_spec(n_layer=6, n_embd=256, n_ff=4096, vocab=1024).model_copy(update={"name": "kernel-probe-test-mid-narrow"})
+SMALL_NARROW = tiny_spec(n_layer=2, n_embd=256, n_ff=512, vocab=1024).model_copy(update={"name": "kernel-probe-test-narrow"})
 
 
 def _hw() -> HardwareTarget:
@@ -38,25 +41,53 @@ def test_probe_files_hold_one_type() -> None:
     assert el > 2.6e8 and layer / el > 0.99
 
 
-def test_measured_table_reproduces_every_measured_step() -> None:
+def test_default_probes_differ_in_row_length_not_in_size() -> None:
+    wide, narrow = K.probe_spec(), K.narrow_probe_spec()
+    for q in K.KERNEL_TYPES:  # every default type can be written in the narrow shape (rows a multiple of 256)
+        ts = K.probe_tensors(narrow, q)
+        assert all(t.shape[0] % 256 == 0 for t in ts if len(t.shape) > 1)
+    e_w, e_n = K.matmul_elements(K.probe_tensors(wide, "Q4_0"))["Q4_0"], K.matmul_elements(K.probe_tensors(narrow, "Q4_0"))["Q4_0"]
+    r_w, r_n = K.matmul_rows(K.probe_tensors(wide, "Q4_0"))["Q4_0"], K.matmul_rows(K.probe_tensors(narrow, "Q4_0"))["Q4_0"]
+    assert 0.9 < e_n / e_w < 1.0 and e_w / r_w > 2 * e_n / r_n  # about as many weights, rows under half as long
+
+
+def test_probe_job_interleaves_the_repetitions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    job = K._job(tmp_path / "p.gguf", 2, 3)
+    names = [t["name"] for t in job["tests"]]
+    assert job["reps"] == 1 and names == [f"tg{K.KERNEL_GEN}@d{K.KERNEL_DEPTH}@np{n}" for n in K.KERNEL_NPL] * 3
+
+
+def test_measured_tables_reproduce_every_measured_step_of_both_probes() -> None:
     hw = _hw()
-    kp = K.measure_kernels(hw, ("Q8_0", "Q4_0"), reps=2, spec=MID, timeout_s=300)
+    kp = K.measure_kernels(hw, ("Q8_0", "Q4_0"), reps=2, spec=MID, narrow_spec=MID_NARROW, timeout_s=300)
     assert not kp.errors, kp.errors
     assert set(kp.table) == {"Q8_0", "Q4_0"}
-    hw_t = hw.model_copy(update={"cpu_kernel_step_s": kp.table})
+    hw_t = hw.model_copy(update={"cpu_kernel_step_s": kp.table, "cpu_kernel_row_s": kp.rows})
     st = EstimateSettings(context=K.KERNEL_DEPTH + K.KERNEL_GEN + 1, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
-    for q, steps in kp.step_s.items():
-        assert sorted(steps) == list(K.KERNEL_NPL) and all(s > 0 for s in steps.values())
-        inp = speed_inputs(MID, parse_quant("F16"), st, hw_t, tensors=K.probe_tensors(MID, q))
-        assert inp is not None
-        for n, s in steps.items():
-            assert s > 1e-3, (q, n, s)  # the shape's premise: a step well above the overheads
-            assert inp.step_time_s(n) == pytest.approx(s, rel=5e-3), (q, n)
+    checked_narrow = 0
+    for q in kp.table:
+        for spec, steps in ((MID, kp.step_s[q]), (MID_NARROW, kp.narrow_step_s[q])):
+            assert sorted(steps) == list(K.KERNEL_NPL) and all(s > 0 for s in steps.values())
+            inp = speed_inputs(spec, parse_quant("F16"), st, hw_t, tensors=K.probe_tensors(spec, q))
+            assert inp is not None
+            for n, s in steps.items():
+                assert s > 1e-3, (q, n, s)  # the shape's premise: a step well above the overheads
+                if spec is MID_NARROW and not kp.rows.get(q, {}).get(n):
+                    continue  # no row term at this N (the narrow probe was no slower per weight): the wide one alone
+                checked_narrow += spec is MID_NARROW
+                assert inp.step_time_s(n) == pytest.approx(s, rel=5e-3), (q, spec.name, n)
+    # where a row term was solved, it reproduces the narrow probe too; with rows 4x shorter some always are (7 of 8
+    # cells in each of two tries on the 2-vCPU VM)
+    assert checked_narrow == sum(1 for d in kp.rows.values() for v in d.values() if v) and checked_narrow > 0
 
 
 def test_a_type_that_fails_is_kept_apart() -> None:
-    kp = K.measure_kernels(_hw(), ("NOT_A_TYPE", "Q8_0"), reps=1, spec=SMALL, timeout_s=300)
+    kp = K.measure_kernels(_hw(), ("NOT_A_TYPE", "Q8_0"), reps=1, spec=SMALL, narrow_spec=SMALL_NARROW, timeout_s=300)
     assert "NOT_A_TYPE" in kp.errors and "Q8_0" in kp.table
+    # a narrow probe that cannot be written (K-quant rows of 128) keeps the wide probe's table, without a row term
+    odd = tiny_spec(n_layer=2, n_embd=128, n_ff=512, vocab=1024).model_copy(update={"name": "kernel-probe-test-odd"})
+    kp = K.measure_kernels(_hw(), ("Q4_K",), reps=1, spec=SMALL, narrow_spec=odd, timeout_s=300)
+    assert "Q4_K" in kp.table and "Q4_K" not in kp.rows and "Q4_K narrow" in kp.errors
 
 
 def test_calibration_keeps_the_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -79,6 +110,7 @@ def _cal(host, **kw):  # type: ignore[no-untyped-def]
         created_at="2026-12-02",
         machine_key=machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes),
         cpu_kernels={"Q4_0": {1: 1e-10}},
+        cpu_kernel_rows={"Q4_0": {1: 2e-8}},
         cpu_kernel_threads=host.cpu.physical_cores or host.cpu.logical_cores or 1,
         cpu_kernels_llama=llama_cpp_version(),
         cpu_kernels_run_id="r",
@@ -92,8 +124,13 @@ def test_check_uses_the_table_only_for_the_same_threads_and_llama_cpp() -> None:
 
     host = minimal_host()
     t = target_from_host(host, _cal(host))
-    assert t.cpu_kernel_step_s == {"Q4_0": {1: 1e-10}}
-    assert "decode kernels measured" in (t.calibration or "")
+    assert t.cpu_kernel_step_s == {"Q4_0": {1: 1e-10}} and t.cpu_kernel_row_s == {"Q4_0": {1: 2e-8}}
+    assert "decode kernels measured" in (t.calibration or "") and "per weight row too for Q4_0" in (t.calibration or "")
+    # a table from the older one-shape probe (no row term stored) is not used: it over-estimates short rows
+    old = target_from_host(host, _cal(host, cpu_kernel_rows=None))
+    assert old.cpu_kernel_step_s is None and any("older probe" in n for n in old.notes)
+    none_short = target_from_host(host, _cal(host, cpu_kernel_rows={}))  # measured: no type's short rows cost more
+    assert none_short.cpu_kernel_step_s == {"Q4_0": {1: 1e-10}} and none_short.cpu_kernel_row_s is None
     assert target_from_host(host, _cal(host, cpu_kernel_threads=t.cpu_cores + 1)).cpu_kernel_step_s is None
     other = target_from_host(host, _cal(host, cpu_kernels_llama="0.0.1"))
     assert other.cpu_kernel_step_s is None and any("0.0.1" in n for n in other.notes)
@@ -106,6 +143,7 @@ def test_bench_measures_kernels_once_per_machine(monkeypatch, tiny_llama, opts_f
     from hwbench.schema import GpuTarget
 
     monkeypatch.setattr(K, "probe_spec", lambda: SMALL)
+    monkeypatch.setattr(K, "narrow_probe_spec", lambda: SMALL_NARROW)
     monkeypatch.setattr(K, "KERNEL_TYPES", ("Q8_0",))
     machine = this_machine()
     hw = machine.target.model_copy(update={"gpus": []})
@@ -119,6 +157,7 @@ def test_bench_measures_kernels_once_per_machine(monkeypatch, tiny_llama, opts_f
     rec = run_bench(opts, host=machine.host, hw=hw)
     assert any(n.startswith("CPU decode kernels measured") for n in rec.notes), rec.notes
     measured = set(rec.calibration["cpu_kernels"]) if rec.calibration else set()
+    assert rec.calibration and isinstance(rec.calibration["cpu_kernel_rows"], dict)  # stored, even where empty
     assert measured >= {"Q8_0", "Q4_K", "Q6_K"}  # the default set (Q8_0 here) + the model's own types
     again = this_machine()
     assert again.target.cpu_kernel_step_s and set(again.target.cpu_kernel_step_s) == measured

@@ -1,13 +1,15 @@
 """CPU decode kernels measured per weight type (hwbench/bench/kernels.py) in the speed formulas (estimate/speed.py).
 
 A measured table replaces the bandwidth and CPU_KERNELS terms for the weights of its types, at every number of
-sequences; types it does not hold keep the formulas; a what-if machine never inherits it.
+sequences; types it does not hold keep the formulas; a what-if machine never inherits it. With a row table (two probe
+shapes), each weight row of a measured type adds its seconds per row: short rows cost more per weight.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from hwbench.bench.kernels import split_rows
 from hwbench.bench.synth import tiny_spec
 from hwbench.estimate import estimate_fit
 from hwbench.estimate.fit import speed_inputs
@@ -23,14 +25,28 @@ STAIR = {1: 5e-11, 2: 9e-11, 4: 9.5e-11, 8: 1.9e-10}
 LINE = {1: 6e-11, 2: 1.0e-10, 4: 1.6e-10, 8: 3.2e-10}
 
 
-def _hw(bw: float = 20.0, table: dict | None = None) -> HardwareTarget:  # type: ignore[type-arg]
-    return HardwareTarget(label="box", ram_bytes=16 * 2**30, cpu_bandwidth_gbps=bw, cpu_tflops=0.5, cpu_cores=2, cpu_kernel_step_s=table)
+# seconds per weight row per step (the row term): nothing at one sequence, growing with N like vec_dot's per-row work
+ROWS = {1: 0.0, 2: 2e-8, 4: 6e-8, 8: 1.2e-7}
 
 
-def _inputs(hw: HardwareTarget, quant: str = "Q4_K_M"):  # type: ignore[no-untyped-def]
-    inp = speed_inputs(SPEC, parse_quant(quant), ST, hw)
+def _hw(bw: float = 20.0, table: dict | None = None, rows: dict | None = None) -> HardwareTarget:  # type: ignore[type-arg]
+    return HardwareTarget(
+        label="box", ram_bytes=16 * 2**30, cpu_bandwidth_gbps=bw, cpu_tflops=0.5, cpu_cores=2, cpu_kernel_step_s=table, cpu_kernel_row_s=rows
+    )
+
+
+def _inputs(hw: HardwareTarget, quant: str = "Q4_K_M", spec=SPEC):  # type: ignore[no-untyped-def]
+    inp = speed_inputs(spec, parse_quant(quant), ST, hw)
     assert inp is not None
     return inp
+
+
+def _weights_s(inp, n: int) -> float:  # type: ignore[no-untyped-def]
+    """The step's weight seconds: the p-norm with the per-layer floor and the per-token overhead taken out."""
+    c = backend_constants("cpu")
+    floor = inp.generation[0].layers * c.layer_overhead_s
+    x = inp.step_time_s(n) - c.token_overhead_s
+    return float((x**c.overlap_p - floor**c.overlap_p) ** (1 / c.overlap_p))
 
 
 def test_interpolation_exact_linear_and_extended() -> None:
@@ -90,8 +106,49 @@ def test_estimate_reports_what_the_table_gives() -> None:
     assert "cpu_kernel_step_s" not in e.model_dump(mode="json")["hardware"]
 
 
+def test_row_term_adds_each_rows_seconds() -> None:
+    tbl = {"Q4_K": STAIR, "Q6_K": LINE}
+    plain = _inputs(_hw(bw=1e9, table=tbl))
+    rowed = _inputs(_hw(bw=1e9, table=tbl, rows={"Q4_K": ROWS}))
+    (sh,) = rowed.generation
+    # rows = elements / row length: SPEC's Q4_K matrices have rows of 1024 (attention, ffn up/gate) or 4096 (ffn down)
+    assert 1024 < sh.weight_types["Q4_K"] / sh.weight_rows["Q4_K"] < 4096
+    rows = sh.weight_rows["Q4_K"] + sh.output_rows.get("Q4_K", 0.0)
+    for n in (1, 2, 4, 8):
+        assert _weights_s(rowed, n) - _weights_s(plain, n) == pytest.approx(rows * ROWS[n], rel=1e-6, abs=1e-12)
+    # a type without a row table (Q6_K here) is unchanged by it: only Q4_K's rows add
+    only6 = _inputs(_hw(bw=1e9, table={"Q6_K": LINE}, rows={"Q4_K": ROWS}))
+    assert only6.step_time_s(8) == _inputs(_hw(bw=1e9, table={"Q6_K": LINE})).step_time_s(8)
+
+
+def test_short_rows_cost_more_per_weight_only_with_a_row_table() -> None:
+    # most rows 512 weights long (n_embd 512: attention, ffn up/gate) against 2048
+    wide = tiny_spec(n_layer=8, n_embd=2048, n_ff=2048, vocab=4096)
+    narrow = tiny_spec(n_layer=8, n_embd=512, n_ff=32768 - 512, vocab=4096)
+    tbl = {"Q8_0": LINE}
+    per_weight = {}
+    for rows in (None, {"Q8_0": ROWS}):
+        for name, spec in (("wide", wide), ("narrow", narrow)):
+            inp = _inputs(_hw(bw=1e9, table=tbl, rows=rows), "Q8_0", spec)
+            (sh,) = inp.generation
+            per_weight[(rows is None, name)] = _weights_s(inp, 8) / (sh.weight_types["Q8_0"] + sh.output_types.get("Q8_0", 0.0))
+    assert per_weight[(True, "narrow")] == pytest.approx(per_weight[(True, "wide")], rel=1e-6)
+    assert per_weight[(False, "narrow")] > 1.2 * per_weight[(False, "wide")]
+
+
+def test_split_rows_solves_both_probes_and_falls_back_to_the_wide_one() -> None:
+    s, r = 1e-10, 5e-8
+    wide, narrow = (2.7e8, 1.07e5), (2.5e8, 2.45e5)
+    w = lambda e, n: e * s + n * r  # noqa: E731
+    got = split_rows((*wide, w(*wide)), (*narrow, w(*narrow)))
+    assert got == pytest.approx((s, r), rel=1e-9)
+    # the narrow probe no slower per weight (noise): no row term, the wide probe's seconds per weight
+    assert split_rows((*wide, w(*wide)), (narrow[0], narrow[1], 0.9 * narrow[0] * w(*wide) / wide[0])) == (w(*wide) / wide[0], 0.0)
+    assert split_rows((*wide, w(*wide)), None) == (w(*wide) / wide[0], 0.0)
+
+
 @pytest.mark.parametrize("what_if", [dict(cpu_bandwidth_gbps=50.0), dict(gpu="RTX 4090")])
 def test_what_if_machines_do_not_inherit_measured_kernels(what_if: dict) -> None:  # type: ignore[type-arg]
-    t = apply_what_if(_hw(table={"Q4_K": STAIR}), **what_if)
-    assert t.cpu_kernel_step_s is None
+    t = apply_what_if(_hw(table={"Q4_K": STAIR}, rows={"Q4_K": ROWS}), **what_if)
+    assert t.cpu_kernel_step_s is None and t.cpu_kernel_row_s is None
     assert apply_what_if(_hw(table={"Q4_K": STAIR}), ram_bytes=2**35).cpu_kernel_step_s == {"Q4_K": STAIR}
