@@ -168,8 +168,8 @@ def target_from_host(
                 "not used (`hwbench bench --kernels` measures them again)"
             )
         elif fit == "apply":
-            kernels = {k: {int(n): float(v) for n, v in d.items()} for k, d in calibration.cpu_kernels.items()}
-            rows = {k: {int(n): float(v) for n, v in d.items()} for k, d in (calibration.cpu_kernel_rows or {}).items()} or None
+            kernels = _by_type_and_n(calibration.cpu_kernels)
+            rows = _by_type_and_n(calibration.cpu_kernel_rows or {}) or None
             cal_text = (cal_text or "") + (
                 f"; llama.cpp CPU decode kernels measured per weight type ({', '.join(sorted(kernels))}; "
                 f"1..{max(max(d) for d in kernels.values())} sequences, {cores} threads"
@@ -193,6 +193,11 @@ def target_from_host(
         cpu_kernel_row_s=rows,
         notes=notes,
     )
+
+
+def _by_type_and_n(table: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+    """A stored kernel table with int N keys (JSON keeps them as strings) and float values."""
+    return {k: {int(n): float(v) for n, v in d.items()} for k, d in table.items()}
 
 
 def _llama_cpp_version() -> str | None:

@@ -101,22 +101,23 @@ def probe_tensors(spec: ModelSpec, type_name: str) -> list[TensorSpec]:
     return out
 
 
-def matmul_elements(tensors: list[TensorSpec]) -> dict[str, float]:
-    """Weight elements per type that a decode step reads through matmuls (layers and the output matrix)."""
+def _matmul_sum(tensors: list[TensorSpec], per_tensor: Callable[[TensorSpec], float]) -> dict[str, float]:
+    """``per_tensor`` summed per type over the weights a decode step reads through matmuls (layers and the output)."""
     acc: dict[str, float] = {}
     for t in tensors:
         if len(t.shape) > 1 and (t.layer is not None or t.name == "output.weight"):
-            acc[t.type_name] = acc.get(t.type_name, 0.0) + t.n_elements
+            acc[t.type_name] = acc.get(t.type_name, 0.0) + per_tensor(t)
     return acc
+
+
+def matmul_elements(tensors: list[TensorSpec]) -> dict[str, float]:
+    """Weight elements per type that a decode step reads through matmuls (layers and the output matrix)."""
+    return _matmul_sum(tensors, lambda t: t.n_elements)
 
 
 def matmul_rows(tensors: list[TensorSpec]) -> dict[str, float]:
     """Weight rows per type that a decode step reads through matmuls: elements / row length (ggml's ne[0])."""
-    acc: dict[str, float] = {}
-    for t in tensors:
-        if len(t.shape) > 1 and (t.layer is not None or t.name == "output.weight"):
-            acc[t.type_name] = acc.get(t.type_name, 0.0) + t.n_elements / t.shape[0]
-    return acc
+    return _matmul_sum(tensors, lambda t: t.n_elements / t.shape[0])
 
 
 def weight_seconds(step_s: float, n_seq: int, layers: int, kv_s: float) -> float:
@@ -224,8 +225,7 @@ def measure_kernels(
             if 1 not in steps:
                 out.errors.setdefault(q, "no decode step measured")
                 continue
-            kv = kv_seconds_per_sequence(spec, tensors, hw, ctx)
-            wide = {n: (matmul_elements(tensors)[q], matmul_rows(tensors)[q], weight_seconds(st, n, spec.n_layer, kv)) for n, st in steps.items()}
+            wide = _weight_seconds_per_n(spec, tensors, q, steps, hw, ctx)
             out.step_s[q] = steps
             narrow_w: dict[int, tuple[float, float, float]] = {}
             if narrow is not None:
@@ -233,9 +233,7 @@ def measure_kernels(
                 n_steps, why, stop = _probe_steps(narrow, n_tensors, q, Path(d), threads, reps, timeout_s)
                 if why:
                     out.errors[f"{q} narrow"] = why
-                n_kv = kv_seconds_per_sequence(narrow, n_tensors, hw, ctx)
-                el, rw = matmul_elements(n_tensors)[q], matmul_rows(n_tensors)[q]
-                narrow_w = {n: (el, rw, weight_seconds(st, n, narrow.n_layer, n_kv)) for n, st in n_steps.items()}
+                narrow_w = _weight_seconds_per_n(narrow, n_tensors, q, n_steps, hw, ctx)
                 if n_steps:
                     out.narrow_step_s[q] = n_steps
             solved = {n: split_rows(w, narrow_w.get(n)) for n, w in wide.items()}
@@ -246,6 +244,17 @@ def measure_kernels(
                 break
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _weight_seconds_per_n(
+    spec: ModelSpec, tensors: list[TensorSpec], q: str, steps: dict[int, float], hw: HardwareTarget, ctx: int
+) -> dict[int, tuple[float, float, float]]:
+    """Per measured N, one probe's (elements, rows, weight seconds) of type ``q``: what split_rows takes."""
+    if not steps:
+        return {}
+    kv = kv_seconds_per_sequence(spec, tensors, hw, ctx)
+    el, rw = matmul_elements(tensors)[q], matmul_rows(tensors)[q]
+    return {n: (el, rw, weight_seconds(st, n, spec.n_layer, kv)) for n, st in steps.items()}
 
 
 def _probe_steps(
