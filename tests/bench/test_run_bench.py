@@ -97,12 +97,23 @@ def test_synthetic_that_does_not_fit_switches_to_slice(tiny_hw, opts_factory, ou
 def test_explicit_layers_slice(roomy_hw, opts_factory, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
     spec = tiny_spec(n_layer=8, n_embd=512, n_ff=1536)
     kw = dict(spec=spec, out=out_dir, n_prompt=[0], n_gen=[32], reps=3, threads=[1])  # 1 thread: robust on a busy box
-    full = run_bench(opts_factory(**kw), host=minimal_host(), hw=roomy_hw)
-    sl = run_bench(opts_factory(layers=2, **kw), host=minimal_host(), hw=roomy_hw)
-    f, s = full.results[0], sl.results[0]
-    assert s.extrapolated_from_layers == 2 and s.total_layers == 8
-    # the extrapolation lands in the right range of the full measurement (tiny model: loose bound)
-    assert 0.33 < s.tokens_per_s / f.tokens_per_s < 3.0, (s.tokens_per_s, f.tokens_per_s)
+    # Full model and slice alternate, three runs each: a stall of the shared machine during one run (CI once measured
+    # the full model 3.8x below its own estimate while the slice ran normally) spoils that run only, and the fastest
+    # run of each, the least disturbed, is what is compared.
+    fulls, slices = [], []
+    for _ in range(3):
+        fulls.append(run_bench(opts_factory(**kw), host=minimal_host(), hw=roomy_hw).results[0])
+        slices.append(run_bench(opts_factory(layers=2, **kw), host=minimal_host(), hw=roomy_hw).results[0])
+    assert all(s.extrapolated_from_layers == 2 and s.total_layers == 8 for s in slices)
+    assert all(f.extrapolated_from_layers is None for f in fulls)
+    f_best = max(f.tokens_per_s or 0.0 for f in fulls)
+    s_best = max(s.tokens_per_s or 0.0 for s in slices)
+    # The extrapolation lands in the right range of the full measurement. Loose bound: this model is tiny, and per layer
+    # the full model runs 2-3x slower than its slices here (measured 2026-12-03 with one thread: 0.24 ms per added
+    # layer from 1 to 2 layers, 0.65 ms from 4 to 8), since a slice's 2-4 MB of weights stay near the core's 2 MiB L2
+    # and the full model's 16 MB do not; the ratio came out at 2.2-2.3. Models big enough to need a slice have layers
+    # far beyond any cache.
+    assert 0.33 < s_best / f_best < 3.0, ([s.tokens_per_s for s in slices], [f.tokens_per_s for f in fulls])
 
 
 def test_cli_json(tiny_llama, opts_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
