@@ -29,6 +29,11 @@ class TensorSpec:
         return n
 
     @property
+    def n_rows(self) -> int:
+        """Rows of ne[0] weights (one dot product per row and token in a matmul)."""
+        return self.n_elements // self.shape[0]
+
+    @property
     def n_bytes(self) -> int:
         t = GGML_TYPES[self.type_name]
         return (self.n_elements // t.block_elems) * t.block_bytes

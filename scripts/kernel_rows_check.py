@@ -14,26 +14,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 from pathlib import Path
-from typing import Any
 
 
 def _steps(path: Path, threads: int, reps: int) -> dict[int, float]:
-    from hwbench.bench import isolation
     from hwbench.bench import kernels as K
 
-    samples: dict[str, list[int]] = {}
-
-    def on_event(ev: dict[str, Any]) -> None:
-        if ev.get("event") == "sample" and not ev.get("warmup"):
-            samples.setdefault(str(ev["test"]), []).append(int(ev["ns"]))
-
-    out = isolation.run_child(K._job(path, threads, reps), timeout_s=900, on_event=on_event)
-    if out.error:
-        raise SystemExit(f"{path.name}: {out.error}")
-    return {n: statistics.median(samples[f"tg{K.KERNEL_GEN}@d{K.KERNEL_DEPTH}@np{n}"]) / 1e9 / K.KERNEL_GEN for n in K.KERNEL_NPL}
+    steps, error, _ = K.measure_steps(path, threads, reps, timeout_s=900)
+    if error:
+        raise SystemExit(f"{path.name}: {error}")
+    return steps
 
 
 def main() -> int:

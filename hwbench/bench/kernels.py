@@ -117,7 +117,7 @@ def matmul_elements(tensors: list[TensorSpec]) -> dict[str, float]:
 
 def matmul_rows(tensors: list[TensorSpec]) -> dict[str, float]:
     """Weight rows per type that a decode step reads through matmuls: elements / row length (ggml's ne[0])."""
-    return _matmul_sum(tensors, lambda t: t.n_elements / t.shape[0])
+    return _matmul_sum(tensors, lambda t: t.n_rows)
 
 
 def weight_seconds(step_s: float, n_seq: int, layers: int, kv_s: float) -> float:
@@ -174,11 +174,16 @@ def _job(path: Path, threads: int, reps: int) -> dict[str, Any]:
     median of the repetitions then drops it; on this project's shared VMs single runs jump by up to 2.4x)."""
     from hwbench.bench import runner_llamacpp as rl
 
-    tests = tuple(
-        rl.LlamaTest(rl.test_name(0, KERNEL_GEN, KERNEL_DEPTH, n), 0, KERNEL_GEN, KERNEL_DEPTH, n, True) for _ in range(reps) for n in KERNEL_NPL
-    )
+    tests = tuple(rl.LlamaTest(_test_name(n), 0, KERNEL_GEN, KERNEL_DEPTH, n, True) for _ in range(reps) for n in KERNEL_NPL)
     inst = rl.LlamaInstance(threads, 0, 512, 512, "auto", "f16", "f16", tests)
     return rl.instance_job(str(path), inst, 1)
+
+
+def _test_name(n_seq: int) -> str:
+    """The probe job's test of ``n_seq`` sequences (its samples come back under this name)."""
+    from hwbench.bench.runner_llamacpp import test_name
+
+    return test_name(0, KERNEL_GEN, KERNEL_DEPTH, n_seq)
 
 
 def measure_kernels(
@@ -261,7 +266,6 @@ def _probe_steps(
     spec: ModelSpec, tensors: list[TensorSpec], q: str, d: Path, threads: int, reps: int, timeout_s: float | None
 ) -> tuple[dict[int, float], str | None, bool]:
     """Write one probe file and measure its median decode step per N in a child process: (steps, error, interrupted)."""
-    from hwbench.bench import isolation
     from hwbench.bench.synth import write_tensors
 
     path = d / f"{spec.name}-{q}.gguf"
@@ -269,6 +273,17 @@ def _probe_steps(
         write_tensors(spec, "F16", tensors, path, name=f"hwbench kernel probe ({q})")
     except Exception as e:  # noqa: BLE001 - one type failing must not stop the others
         return {}, f"not written: {type(e).__name__}: {e}", False
+    try:
+        return measure_steps(path, threads, reps, timeout_s)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def measure_steps(path: Path, threads: int, reps: int, timeout_s: float | None) -> tuple[dict[int, float], str | None, bool]:
+    """A GGUF file's median decode step per N (KERNEL_NPL, the repetitions interleaved, :func:`_job`) in a child
+    process: (steps of the N whose every repetition ran, error, interrupted)."""
+    from hwbench.bench import isolation
+
     samples: dict[str, list[int]] = {}
 
     def on_event(ev: dict[str, Any]) -> None:
@@ -276,10 +291,9 @@ def _probe_steps(
             samples.setdefault(str(ev["test"]), []).append(int(ev["ns"]))
 
     outcome = isolation.run_child(_job(path, threads, reps), timeout_s=timeout_s, on_event=on_event)
-    path.unlink(missing_ok=True)
     steps = {}
     for n in KERNEL_NPL:
-        s = samples.get(f"tg{KERNEL_GEN}@d{KERNEL_DEPTH}@np{n}") or []
+        s = samples.get(_test_name(n)) or []
         if len(s) == reps:
             steps[n] = statistics.median(s) / 1e9 / KERNEL_GEN
     return steps, outcome.error, bool(outcome.interrupted)

@@ -304,12 +304,12 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         if len(t.shape) < 2:
             continue
         if t.layer is not None and 0 <= t.layer < L:
-            n = t.n_elements * (moe_frac if len(t.shape) > 2 else 1.0)
-            types_layer[t.layer][t.type_name] = types_layer[t.layer].get(t.type_name, 0.0) + n
-            rows_layer[t.layer][t.type_name] = rows_layer[t.layer].get(t.type_name, 0.0) + n / t.shape[0]
+            share = moe_frac if len(t.shape) > 2 else 1.0
+            types_layer[t.layer][t.type_name] = types_layer[t.layer].get(t.type_name, 0.0) + t.n_elements * share
+            rows_layer[t.layer][t.type_name] = rows_layer[t.layer].get(t.type_name, 0.0) + t.n_rows * share
         elif t.name == ("output.weight" if has_output else "token_embd.weight"):
             out_types[t.type_name] = out_types.get(t.type_name, 0.0) + t.n_elements
-            out_rows[t.type_name] = out_rows.get(t.type_name, 0.0) + t.n_elements / t.shape[0]
+            out_rows[t.type_name] = out_rows.get(t.type_name, 0.0) + t.n_rows
 
     def experts_of(first: int, last: int) -> int:
         """Bytes of all routed experts in layers first..last-1 (0 for a dense model)."""
