@@ -38,6 +38,8 @@ class Calibration(BaseModel):
     cpu_kernels: dict[str, dict[int, float]] | None = None
     # and per weight row (two probe shapes, hwbench/bench/kernels.py), for the types where short rows cost more
     cpu_kernel_rows: dict[str, dict[int, float]] | None = None
+    # and decode attention per (sequence, query head, layer, context position), {head size: s} (the attention probes)
+    cpu_attention: dict[int, float] | None = None
     cpu_kernel_threads: int | None = None
     cpu_kernels_llama: str | None = None  # llama-cpp-python version they were measured with
     cpu_kernels_run_id: str | None = None
@@ -51,6 +53,8 @@ class Calibration(BaseModel):
             return "none stored"
         if self.cpu_kernel_rows is None:
             return "older probe"  # one probe shape only (before hwbench 2026-12-03's row term): over-estimates short rows
+        if self.cpu_attention is None:
+            return "older probe"  # no attention probe (before hwbench 2026-12-04): the kernel table then holds its share
         if self.cpu_kernels_llama != llama_version:
             return "other llama-cpp-python"
         if self.cpu_kernel_threads != threads:

@@ -153,7 +153,7 @@ def target_from_host(
             tflops, tflops_src = calibration.cpu_pp_tflops, "measured"
         cal_text = f"calibrated from run {calibration.run_id} ({calibration.created_at})"
     cores = cpu.physical_cores or cpu.logical_cores or 1
-    kernels = rows = None
+    kernels = rows = attn = None
     if calibration is not None and calibration.cpu_kernels:
         llama_now = _llama_cpp_version()
         fit = calibration.kernels_fit(cores, llama_now)
@@ -170,10 +170,12 @@ def target_from_host(
         elif fit == "apply":
             kernels = _by_type_and_n(calibration.cpu_kernels)
             rows = _by_type_and_n(calibration.cpu_kernel_rows or {}) or None
+            attn = {int(k): float(v) for k, v in (calibration.cpu_attention or {}).items()} or None
             cal_text = (cal_text or "") + (
                 f"; llama.cpp CPU decode kernels measured per weight type ({', '.join(sorted(kernels))}; "
                 f"1..{max(max(d) for d in kernels.values())} sequences, {cores} threads"
                 + (f"; per weight row too for {', '.join(sorted(rows))}" if rows else "")
+                + (f"; decode attention per head and context position for head sizes {', '.join(map(str, sorted(attn)))}" if attn else "")
                 + f") in run {calibration.cpu_kernels_run_id}"
             )
     if host.memory.cgroup_limit_bytes and host.memory.total_bytes and host.memory.cgroup_limit_bytes < host.memory.total_bytes:
@@ -191,6 +193,7 @@ def target_from_host(
         calibration=cal_text,
         cpu_kernel_step_s=kernels,
         cpu_kernel_row_s=rows,
+        cpu_attn_s=attn,
         notes=notes,
     )
 
@@ -256,5 +259,5 @@ def apply_what_if(
         t.label = "what-if: " + ", ".join(parts)
         t.calibration = None if (gpu or cpu_bandwidth_gbps) else t.calibration
         if gpu or cpu_bandwidth_gbps:
-            t.cpu_kernel_step_s = t.cpu_kernel_row_s = None  # measured with this machine's memory and no GPU beside it
+            t.cpu_kernel_step_s = t.cpu_kernel_row_s = t.cpu_attn_s = None  # measured with this machine's memory and no GPU beside it
     return t

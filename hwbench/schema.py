@@ -216,6 +216,8 @@ class HardwareTarget(_Model):
     # and seconds per weight row, {ggml type: {n: s}}, for the types where rows of fewer weights cost more per weight;
     # used only with cpu_kernel_step_s
     cpu_kernel_row_s: dict[str, dict[int, float]] | None = Field(default=None, exclude=True)
+    # and decode attention, measured: seconds per (sequence, query head, layer, context position), {head size: s}
+    cpu_attn_s: dict[int, float] | None = Field(default=None, exclude=True)
     nodes: int = 1
     notes: list[str] = Field(default_factory=list)
 

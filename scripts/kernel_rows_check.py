@@ -55,8 +55,8 @@ def main() -> int:
         ps = ", ".join(f"{v * 1e12:.1f}" for _, v in sorted(kp.table[q].items()))
         ns = ", ".join(f"{v * 1e9:.1f}" for _, v in sorted(kp.rows.get(q, {}).items())) or "none"
         print(f"{q:5s} ps per weight (N = {', '.join(map(str, K.KERNEL_NPL))}): {ps}; ns per row: {ns}", flush=True)
-    with_rows = hw.model_copy(update={"cpu_kernel_step_s": kp.table, "cpu_kernel_row_s": kp.rows or None})
-    st = EstimateSettings(context=K.KERNEL_DEPTH + K.KERNEL_GEN + 1, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
+    with_rows = hw.model_copy(update={"cpu_kernel_step_s": kp.table, "cpu_kernel_row_s": kp.rows or None, "cpu_attn_s": kp.attention or None})
+    st = EstimateSettings(context=K.KERNEL_CONTEXT, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
     with tempfile.TemporaryDirectory(prefix="kernel-rows-") as d:
         for name, spec in variants.items():
             tensors = tensors_for(spec, quant)

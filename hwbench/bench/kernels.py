@@ -23,6 +23,10 @@ another (docs/accuracy.md). So `bench` measures them once per machine, on a mode
   Where the narrow probe is not slower per weight than the row term allows (r < 0, noise) or fails, r is 0 and
   s is the wide probe's alone.
 
+- first, decode attention: two small attention probes (ATTN_SHAPES, heads of 64 and 128) decoded after KERNEL_DEPTH
+  and ATTN_DEPTH prompt tokens; the step's growth per sequence, query head, layer and context position, per head size
+  (:func:`measure_attention`), is taken out of the weight probes' steps with the other terms.
+
 `hwbench/estimate/speed.py` then uses, for a CPU share's weights of a measured type, elements x s + rows x r
 (each interpolated between measured N, extended past the largest by the last slope; rows = elements / row
 length) instead of bandwidth and CPU_KERNELS; other types keep the formulas. The tables are kept in the
@@ -55,6 +59,25 @@ KERNEL_NPL: tuple[int, ...] = (1, 2, 4, 8)
 KERNEL_GEN = 24  # decode steps per repetition
 KERNEL_DEPTH = 8  # prompt tokens per sequence before them (KV reads stay negligible and are taken out anyway)
 KERNEL_REPS = 3
+# the context the estimator is given for a probe's steps: bench's rule for a tg@npN test (llamacpp_part), so that its
+# average depth (context / 2) is the probe's, prompt + half the generated tokens
+KERNEL_CONTEXT = 2 * KERNEL_DEPTH + KERNEL_GEN
+# The attention probes: decode attention on the CPU is not bound by the KV bytes it reads. llama.cpp's CPU flash
+# attention takes each (query head, context position) pair one after the other: a dot product with the K row, an
+# exponential, a multiply-add into V, so its cost grows with heads x depth at a rate the bandwidth does not give.
+# Measured (docs/accuracy.md): llama-3.2-1b's shape (32 heads of 64, 16 layers) took 17-30% longer per step at N = 8
+# after 64 prompt tokens than after 8, where the KV-bytes term added under 2%. Two small models (one per head size,
+# the sizes most models use; small weights so that their prompts are quick), each decoded after KERNEL_DEPTH and
+# after ATTN_DEPTH prompt tokens: the growth per sequence, query head, layer and context position is the cost the
+# estimator takes (hwbench/estimate/speed.py, cpu_kv_time_s). On the 2-vCPU VM: 85-92 ns with heads of 64 whether
+# 8, 16 or 32 of them, 14-54 ns with heads of 128; the same with 16x the FFN weights (81 against 89 ns), so small
+# weights do not flatter it.
+ATTN_SHAPES: dict[int, dict[str, Any]] = {
+    64: dict(arch="llama", n_layer=16, n_embd=1024, n_head=16, n_head_kv=4, n_ff=256, vocab=1024),
+    128: dict(arch="llama", n_layer=16, n_embd=1024, n_head=8, n_head_kv=2, n_ff=256, vocab=1024),
+}
+ATTN_DEPTH = 128
+ATTN_TYPE = "Q8_0"  # the probes' weights: any type; their time is the same at both depths and drops out
 
 
 @dataclass
@@ -66,6 +89,9 @@ class KernelProbe:
     narrow_step_s: dict[str, dict[int, float]] = field(default_factory=dict)  # the same on the narrow probe
     table: dict[str, dict[int, float]] = field(default_factory=dict)  # seconds per weight element per step
     rows: dict[str, dict[int, float]] = field(default_factory=dict)  # seconds per weight row per step
+    # seconds per (sequence, query head, layer, context position) of decode attention, by head size
+    attention: dict[int, float] = field(default_factory=dict)
+    attn_step_s: dict[int, dict[int, dict[int, float]]] = field(default_factory=dict)  # head size -> depth -> N -> step
     errors: dict[str, str] = field(default_factory=dict)  # type -> why it was not measured
     seconds: float = 0.0  # wall time of the whole probe
 
@@ -79,15 +105,20 @@ class KernelProbe:
 
 def probe_spec(shape: dict[str, Any] | None = None, name: str = "hwbench-kernel-probe") -> ModelSpec:
     """The probe model of ``shape`` (PROBE_SHAPE by default; NARROW_SHAPE: :func:`narrow_probe_spec`)."""
+    return _shape_spec(shape or PROBE_SHAPE, name)
+
+
+def _shape_spec(shape: dict[str, Any], name: str) -> ModelSpec:
+    """A synthetic llama of ``shape`` (n_layer, n_embd, n_ff, vocab, arch, and tiny_spec's keywords) named ``name``."""
     from hwbench.bench.synth import tiny_spec
 
-    kw = dict(shape or PROBE_SHAPE)
+    kw = dict(shape)
     spec = tiny_spec(kw.pop("n_layer"), kw.pop("n_embd"), kw.pop("n_ff"), kw.pop("vocab"), kw.pop("arch"), **kw)
     return spec.model_copy(update={"name": name})
 
 
 def narrow_probe_spec() -> ModelSpec:
-    return probe_spec(NARROW_SHAPE, "hwbench-kernel-probe-narrow")
+    return _shape_spec(NARROW_SHAPE, "hwbench-kernel-probe-narrow")
 
 
 def probe_tensors(spec: ModelSpec, type_name: str) -> list[TensorSpec]:
@@ -168,22 +199,25 @@ def kv_seconds_per_sequence(spec: ModelSpec, tensors: list[TensorSpec], hw: Hard
     return sum(cpu_kv_time_s(sh, inputs.depth) for sh in inputs.generation if sh.backend == "cpu")
 
 
-def _job(path: Path, threads: int, reps: int) -> dict[str, Any]:
-    """The child's job: every N once per repetition, the repetitions one after another (N = 1, 2, 4, 8, then again),
-    so that a pause of the machine lasting a few seconds spoils one sample of a few N, not every sample of one N (the
-    median of the repetitions then drops it; on this project's shared VMs single runs jump by up to 2.4x)."""
+def _job(path: Path, threads: int, reps: int, depths: tuple[int, ...] = (KERNEL_DEPTH,)) -> dict[str, Any]:
+    """The child's job: every N (and depth) once per repetition, the repetitions one after another (N = 1, 2, 4, 8,
+    then again), so that a pause of the machine lasting a few seconds spoils one sample of a few N, not every sample
+    of one N (the median of the repetitions then drops it; on this project's shared VMs single runs jump by up to
+    2.4x)."""
     from hwbench.bench import runner_llamacpp as rl
 
-    tests = tuple(rl.LlamaTest(_test_name(n), 0, KERNEL_GEN, KERNEL_DEPTH, n, True) for _ in range(reps) for n in KERNEL_NPL)
+    tests = tuple(
+        rl.LlamaTest(_test_name(n, d), 0, KERNEL_GEN, d, n, True) for _ in range(reps) for n in KERNEL_NPL for d in depths
+    )
     inst = rl.LlamaInstance(threads, 0, 512, 512, "auto", "f16", "f16", tests)
     return rl.instance_job(str(path), inst, 1)
 
 
-def _test_name(n_seq: int) -> str:
-    """The probe job's test of ``n_seq`` sequences (its samples come back under this name)."""
+def _test_name(n_seq: int, depth: int = KERNEL_DEPTH) -> str:
+    """The probe job's test of ``n_seq`` sequences after ``depth`` prompt tokens (its samples come back under this name)."""
     from hwbench.bench.runner_llamacpp import test_name
 
-    return test_name(0, KERNEL_GEN, KERNEL_DEPTH, n_seq)
+    return test_name(0, KERNEL_GEN, depth, n_seq)
 
 
 def measure_kernels(
@@ -197,13 +231,17 @@ def measure_kernels(
     spec: ModelSpec | None = None,
     narrow_spec: ModelSpec | None = None,
     rows: bool = True,
+    attn_shapes: dict[int, dict[str, Any]] | None = None,
+    attention: bool = True,
 ) -> KernelProbe:
     """Measure each type's decode step on the wide and then the narrow probe model at N = KERNEL_NPL,
     ``hw.cpu_cores`` threads, and solve each N for seconds per weight and per row (module doc). A type whose wide
     probe fails (not writable, llama.cpp refuses it, the child dies) is left out with its reason; one whose narrow
     probe fails keeps the wide probe's table with no row term (errors["<type> narrow"] says why).
     ``spec`` / ``narrow_spec``: other probe shapes (tests use small ones; their weights then fit in cache and measure
-    nothing real). ``rows=False``: the wide probe alone (no row term)."""
+    nothing real). ``rows=False``: the wide probe alone (no row term). First, unless ``attention=False``, the attention
+    probes (:func:`measure_attention`; ``attn_shapes``: other shapes, for tests): their table is taken out of the
+    weight probes' steps like every other term of the estimator."""
     import time
 
     t0 = time.perf_counter()
@@ -216,8 +254,17 @@ def measure_kernels(
 
         workdir = cache_dir()  # hwbench writes nowhere else (not $TMPDIR); the probe files are deleted after use
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = KERNEL_DEPTH + KERNEL_GEN + 1
+    ctx = KERNEL_CONTEXT
     with tempfile.TemporaryDirectory(prefix="kernel-probe-", dir=workdir) as d:
+        if attention:
+            if progress:
+                progress(f"attention probe: head sizes {', '.join(map(str, attn_shapes or ATTN_SHAPES))}, depths {KERNEL_DEPTH} and {ATTN_DEPTH}")
+            out.attention, out.attn_step_s, errs, stop = measure_attention(threads, Path(d), reps, timeout_s, attn_shapes)
+            out.errors.update(errs)
+            if stop:
+                out.seconds = time.perf_counter() - t0
+                return out
+        hw = hw.model_copy(update={"cpu_attn_s": out.attention or None})
         for q in types:
             if progress:
                 progress(f"kernel probe {q}: {len(KERNEL_NPL)} batch sizes, {threads} threads" + (", wide and narrow rows" if narrow else ""))
@@ -282,6 +329,15 @@ def _probe_steps(
 def measure_steps(path: Path, threads: int, reps: int, timeout_s: float | None) -> tuple[dict[int, float], str | None, bool]:
     """A GGUF file's median decode step per N (KERNEL_NPL, the repetitions interleaved, :func:`_job`) in a child
     process: (steps of the N whose every repetition ran, error, interrupted)."""
+    by_depth, error, stop = measure_steps_at(path, threads, reps, timeout_s, (KERNEL_DEPTH,))
+    return by_depth.get(KERNEL_DEPTH, {}), error, stop
+
+
+def measure_steps_at(
+    path: Path, threads: int, reps: int, timeout_s: float | None, depths: tuple[int, ...]
+) -> tuple[dict[int, dict[int, float]], str | None, bool]:
+    """:func:`measure_steps` after each of ``depths`` prompt tokens per sequence, all in one child with the
+    repetitions interleaved: ({depth: {N: median step}}, error, interrupted)."""
     from hwbench.bench import isolation
 
     samples: dict[str, list[int]] = {}
@@ -290,13 +346,74 @@ def measure_steps(path: Path, threads: int, reps: int, timeout_s: float | None) 
         if ev.get("event") == "sample" and not ev.get("warmup"):
             samples.setdefault(str(ev["test"]), []).append(int(ev["ns"]))
 
-    outcome = isolation.run_child(_job(path, threads, reps), timeout_s=timeout_s, on_event=on_event)
-    steps = {}
-    for n in KERNEL_NPL:
-        s = samples.get(_test_name(n)) or []
-        if len(s) == reps:
-            steps[n] = statistics.median(s) / 1e9 / KERNEL_GEN
-    return steps, outcome.error, bool(outcome.interrupted)
+    outcome = isolation.run_child(_job(path, threads, reps, depths), timeout_s=timeout_s, on_event=on_event)
+    out: dict[int, dict[int, float]] = {}
+    for d in depths:
+        for n in KERNEL_NPL:
+            s = samples.get(_test_name(n, d)) or []
+            if len(s) == reps:
+                out.setdefault(d, {})[n] = statistics.median(s) / 1e9 / KERNEL_GEN
+    return out, outcome.error, bool(outcome.interrupted)
+
+
+def attention_spec(head_dim: int, shape: dict[str, Any] | None = None) -> ModelSpec:
+    """The attention probe of head size ``head_dim`` (ATTN_SHAPES), or of ``shape`` (tests)."""
+    return _shape_spec(shape or ATTN_SHAPES[head_dim], f"hwbench-attention-probe-{head_dim}")
+
+
+def attention_seconds(spec: ModelSpec, steps: dict[int, dict[int, float]], deep: int, shallow: int = KERNEL_DEPTH) -> float | None:
+    """Seconds per (sequence, query head, layer, context position) from one attention probe's steps after ``shallow``
+    and ``deep`` prompt tokens: per N, the step's growth / (N x heads x layers x (deep - shallow)); the median over
+    N (one spoiled N does not move it). None where nothing was measured or the growth is not positive (noise)."""
+    per_n = [
+        (steps[deep][n] - steps[shallow][n]) / (n * spec.n_head * spec.n_layer * (deep - shallow))
+        for n in KERNEL_NPL
+        if n in steps.get(deep, {}) and n in steps.get(shallow, {})
+    ]
+    if not per_n:
+        return None
+    a = statistics.median(per_n)
+    return a if a > 0 else None
+
+
+def measure_attention(
+    threads: int,
+    d: Path,
+    reps: int,
+    timeout_s: float | None,
+    shapes: dict[int, dict[str, Any]] | None = None,
+    deep: int = ATTN_DEPTH,
+) -> tuple[dict[int, float], dict[int, dict[int, dict[int, float]]], dict[str, str], bool]:
+    """Each attention probe (ATTN_SHAPES, or ``shapes`` in tests) decoded after KERNEL_DEPTH and ``deep`` prompt
+    tokens: ({head size: seconds per sequence, query head, layer and context position}, the steps measured,
+    {"attention <head size>": why not measured}, interrupted)."""
+    from hwbench.bench.synth import write_tensors
+
+    table: dict[int, float] = {}
+    measured: dict[int, dict[int, dict[int, float]]] = {}
+    errors: dict[str, str] = {}
+    for hd, shape in (shapes or ATTN_SHAPES).items():
+        spec = attention_spec(hd, shape)
+        path = d / f"{spec.name}.gguf"
+        try:
+            write_tensors(spec, "F16", probe_tensors(spec, ATTN_TYPE), path, name=f"hwbench attention probe ({hd})")
+            steps, why, stop = measure_steps_at(path, threads, reps, timeout_s, (KERNEL_DEPTH, deep))
+        except Exception as e:  # noqa: BLE001 - the attention probe must not stop the kernel probe
+            steps, why, stop = {}, f"not written: {type(e).__name__}: {e}", False
+        finally:
+            path.unlink(missing_ok=True)
+        if steps:
+            measured[hd] = steps
+        a = attention_seconds(spec, steps, deep)
+        if a is not None:
+            table[hd] = a
+        elif not why:
+            why = "the step did not grow with depth (noise)" if steps else "no decode step measured"
+        if why:
+            errors[f"attention {hd}"] = why
+        if stop:
+            return table, measured, errors, True
+    return table, measured, errors, False
 
 
 def types_to_measure(tensors: list[TensorSpec] | None) -> list[str]:

@@ -103,7 +103,7 @@ def _finish(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: T
                         return None
                     # bandwidth and peak are solved through the formulas alone: measured kernels (bench/kernels.py)
                     # replace the bandwidth term for their types, so with them the solve would find no bandwidth
-                    upd = {**hw_update, "cpu_kernel_step_s": None, "cpu_kernel_row_s": None}
+                    upd = {**hw_update, "cpu_kernel_step_s": None, "cpu_kernel_row_s": None, "cpu_attn_s": None}
                     e = estimate(tgt.spec, tgt.quant, EstimateSettings(**st), hw.model_copy(update=upd), tgt.tensors)
                     if e is None or e.speed is None or e.verdict == "none":
                         return None
@@ -155,13 +155,14 @@ def _kernels(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: 
             machine_key=machine_key_for(record.host),
             cpu_kernels=kp.table,
             cpu_kernel_rows=kp.rows,  # {} where no type's short rows cost more (None marks an older probe)
+            cpu_attention=kp.attention,  # {} where the step did not grow with depth (None marks an older probe)
             cpu_kernel_threads=kp.threads,
             cpu_kernels_llama=record.llama_cpp_version,
             cpu_kernels_run_id=record.run_id,
         )
         path = save_calibration(cal)
         record.calibration = (record.calibration or {}) | {
-            k: v for k, v in cal.model_dump(mode="json", exclude_none=True).items() if k.startswith("cpu_kernel")
+            k: v for k, v in cal.model_dump(mode="json", exclude_none=True).items() if k.startswith(("cpu_kernel", "cpu_attention"))
         }
         record.notes.append(
             f"CPU decode kernels measured ({kp.threads} threads, {kp.seconds:.0f} s; median step of the probe model, "

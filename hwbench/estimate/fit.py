@@ -356,6 +356,7 @@ def _speed_inputs(ctx: _Ctx, p: Placement, tensors: list[TensorSpec]) -> tuple[s
         expert_bytes=experts_of(0, cpu_layers), expert_share=moe_frac, kernel_step_s=hw.cpu_kernel_step_s,
         kernel_row_s=hw.cpu_kernel_row_s, weight_rows=types_of(0, cpu_layers, rows_layer),
         output_rows=({} if p.output_on_gpu else out_rows),
+        attn_s=hw.cpu_attn_s, attn_heads=sum(m.n_head * seen[i] / depth for i in range(cpu_layers)), head_dim=m.k_head_dim,
     )
     gen_shares = shares + ([cpu_share] if cpu_rd > 0 else [])
     assumed += [[]] * (len(gen_shares) - len(shares))

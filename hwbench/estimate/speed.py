@@ -328,6 +328,12 @@ class DeviceShare:
     kernel_row_s: Mapping[str, Mapping[int, float]] | None = None
     weight_rows: dict[str, float] = field(default_factory=dict)
     output_rows: dict[str, float] = field(default_factory=dict)
+    # CPU only: decode attention MEASURED on this machine (hwbench/bench/kernels.py, attention probes): seconds per
+    # (sequence, query head, layer, context position), {head size: s}; with the share's query heads per token of depth
+    # (sum over its layers of n_head, a sliding-window layer at its share of the depth) and the model's head size
+    attn_s: Mapping[int, float] | None = None
+    attn_heads: float = 0.0
+    head_dim: int = 0
     power_w: float = 0.0  # GPU: the board power limit (a detected GPU's enforced limit, else the profile's TDP; 0: unknown, no cap)
 
 
@@ -434,10 +440,29 @@ def _cpu_weight_times_s(sh: DeviceShare, c: BackendConstants, n_seq: int = 1) ->
 
 
 def cpu_kv_time_s(sh: DeviceShare, depth: int, backends: Mapping[str, BackendConstants] | None = None) -> float:
-    """Seconds one sequence's KV-cache read at ``depth`` takes on this device per decode step."""
+    """Seconds one sequence's attention over its KV cache at ``depth`` takes on this device per decode step: the KV
+    bytes read at the KV efficiency of the bandwidth or, where this machine's CPU attention was measured
+    (DeviceShare.attn_s), that measured time when it is longer (on the CPU the exponentials and dot products per query
+    head and context position take longer than reading the bytes: docs/accuracy.md)."""
     c = backend_constants(sh.backend, backends)
     bw = effective_bandwidth_gbps(sh.name, sh.backend, sh.bandwidth_gbps, sh.tflops, backends)
-    return sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or c.bw_efficiency) * bw * 1e9)
+    t_bytes = sh.kv_bytes_per_ctx_token * depth / ((c.kv_efficiency or c.bw_efficiency) * bw * 1e9)
+    if not sh.attn_s or sh.attn_heads <= 0:
+        return t_bytes
+    return max(t_bytes, sh.attn_heads * depth * attention_s_per_head_position(sh.attn_s, sh.head_dim))
+
+
+def attention_s_per_head_position(table: Mapping[int, float], head_dim: int) -> float:
+    """A measured attention table's seconds per (sequence, query head, layer, context position) at ``head_dim``:
+    linear in the head size between the measured sizes; outside them, the nearest measured size's figure (on the
+    2-vCPU x86 VM heads of 128 cost less per head than heads of 64, so no trend is carried beyond what was measured)."""
+    pts = sorted(table.items())
+    if head_dim <= pts[0][0]:
+        return pts[0][1]
+    if head_dim >= pts[-1][0]:
+        return pts[-1][1]
+    (k0, v0), (k1, v1) = next((a, b) for a, b in itertools.pairwise(pts) if head_dim <= b[0])
+    return v0 + (v1 - v0) * (head_dim - k0) / (k1 - k0)
 
 
 def generation_time_s(shares: list[DeviceShare], depth: int, *, backends: Mapping[str, BackendConstants] | None = None) -> float:
@@ -656,7 +681,9 @@ GENERATION_FORMULA = (
     "time per weight type; on Apple GPUs quantized weights take at least their dequantization compute time. "
     "Where `bench` measured this machine's llama.cpp CPU decode kernels, the weights of each measured type take "
     "elements x the measured seconds per weight per step (at the number of sequences decoded together), plus rows x "
-    "the measured seconds per row where short rows cost more, instead of that memory and compute time. "
+    "the measured seconds per row where short rows cost more, instead of that memory and compute time; and where it "
+    "measured decode attention, each sequence's attention takes query heads x layers x depth x the measured seconds "
+    "per head and context position (at the model's head size) where that is longer than reading the KV bytes. "
     "Tokens/s = 1 / seconds per token."
 )
 PROMPT_FORMULA = (

@@ -26,6 +26,8 @@ MID = tiny_spec(n_layer=2, n_embd=1024, n_ff=4096, vocab=1024).model_copy(update
 # its narrow twin: rows of 256 (attention, ffn up/gate) instead of 1024, about as many weights
 MID_NARROW = tiny_spec(n_layer=6, n_embd=256, n_ff=4096, vocab=1024).model_copy(update={"name": "kernel-probe-test-mid-narrow"})
 SMALL_NARROW = tiny_spec(n_layer=2, n_embd=256, n_ff=512, vocab=1024).model_copy(update={"name": "kernel-probe-test-narrow"})
+# a small attention probe: heads of 64, small weights, so that attention is most of its deep step
+ATTN_SMALL = {64: dict(arch="llama", n_layer=8, n_embd=256, n_head=4, n_head_kv=4, n_ff=256, vocab=1024)}
 
 
 def _hw() -> HardwareTarget:
@@ -55,15 +57,24 @@ def test_probe_job_interleaves_the_repetitions(tmp_path) -> None:  # type: ignor
     job = K._job(tmp_path / "p.gguf", 2, 3)
     names = [t["name"] for t in job["tests"]]
     assert job["reps"] == 1 and names == [f"tg{K.KERNEL_GEN}@d{K.KERNEL_DEPTH}@np{n}" for n in K.KERNEL_NPL] * 3
+    # the attention probes' job: both depths at each N, every N, then again
+    deep = [t["name"] for t in K._job(tmp_path / "p.gguf", 2, 2, (K.KERNEL_DEPTH, K.ATTN_DEPTH))["tests"]]
+    assert deep == [f"tg{K.KERNEL_GEN}@d{d}@np{n}" for n in K.KERNEL_NPL for d in (K.KERNEL_DEPTH, K.ATTN_DEPTH)] * 2
 
 
 def test_measured_tables_reproduce_every_measured_step_of_both_probes() -> None:
     hw = _hw()
-    kp = K.measure_kernels(hw, ("Q8_0", "Q4_0"), reps=2, spec=MID, narrow_spec=MID_NARROW, timeout_s=300)
+    kp = K.measure_kernels(hw, ("Q8_0", "Q4_0"), reps=2, spec=MID, narrow_spec=MID_NARROW, timeout_s=300, attn_shapes=ATTN_SMALL)
     assert not kp.errors, kp.errors
     assert set(kp.table) == {"Q8_0", "Q4_0"}
-    hw_t = hw.model_copy(update={"cpu_kernel_step_s": kp.table, "cpu_kernel_row_s": kp.rows})
-    st = EstimateSettings(context=K.KERNEL_DEPTH + K.KERNEL_GEN + 1, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
+    # the attention probe: measured at both depths, every N, its step longer after the deeper prompt
+    steps = kp.attn_step_s[64]
+    assert sorted(steps) == [K.KERNEL_DEPTH, K.ATTN_DEPTH] and all(sorted(d) == list(K.KERNEL_NPL) for d in steps.values())
+    assert set(kp.attention) == {64} and kp.attention[64] > 0
+    # the weight tables are what is left once the estimator's attention at the probes' depth is taken out: with the
+    # attention table the estimator gives back each measured step
+    hw_t = hw.model_copy(update={"cpu_kernel_step_s": kp.table, "cpu_kernel_row_s": kp.rows, "cpu_attn_s": kp.attention})
+    st = EstimateSettings(context=K.KERNEL_CONTEXT, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
     checked_narrow = 0
     for q in kp.table:
         for spec, steps in ((MID, kp.step_s[q]), (MID_NARROW, kp.narrow_step_s[q])):
@@ -82,12 +93,16 @@ def test_measured_tables_reproduce_every_measured_step_of_both_probes() -> None:
 
 
 def test_a_type_that_fails_is_kept_apart() -> None:
-    kp = K.measure_kernels(_hw(), ("NOT_A_TYPE", "Q8_0"), reps=1, spec=SMALL, narrow_spec=SMALL_NARROW, timeout_s=300)
+    kp = K.measure_kernels(_hw(), ("NOT_A_TYPE", "Q8_0"), reps=1, spec=SMALL, narrow_spec=SMALL_NARROW, timeout_s=300, attention=False)
     assert "NOT_A_TYPE" in kp.errors and "Q8_0" in kp.table
     # a narrow probe that cannot be written (K-quant rows of 128) keeps the wide probe's table, without a row term
     odd = tiny_spec(n_layer=2, n_embd=128, n_ff=512, vocab=1024).model_copy(update={"name": "kernel-probe-test-odd"})
-    kp = K.measure_kernels(_hw(), ("Q4_K",), reps=1, spec=SMALL, narrow_spec=odd, timeout_s=300)
+    kp = K.measure_kernels(_hw(), ("Q4_K",), reps=1, spec=SMALL, narrow_spec=odd, timeout_s=300, attention=False)
     assert "Q4_K" in kp.table and "Q4_K" not in kp.rows and "Q4_K narrow" in kp.errors
+    # an attention probe that cannot be written is kept apart too; the weight tables are measured all the same
+    bad = {64: dict(ATTN_SMALL[64], n_embd=250)}
+    kp = K.measure_kernels(_hw(), ("Q8_0",), reps=1, spec=SMALL, narrow_spec=SMALL_NARROW, timeout_s=300, attn_shapes=bad)
+    assert "attention 64" in kp.errors and not kp.attention and "Q8_0" in kp.table
 
 
 def test_calibration_keeps_the_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -111,6 +126,7 @@ def _cal(host, **kw):  # type: ignore[no-untyped-def]
         machine_key=machine_key(host.cpu.model, host.cpu.logical_cores, host.memory.total_bytes),
         cpu_kernels={"Q4_0": {1: 1e-10}},
         cpu_kernel_rows={"Q4_0": {1: 2e-8}},
+        cpu_attention={64: 1.5e-7},
         cpu_kernel_threads=host.cpu.physical_cores or host.cpu.logical_cores or 1,
         cpu_kernels_llama=llama_cpp_version(),
         cpu_kernels_run_id="r",
@@ -126,6 +142,10 @@ def test_check_uses_the_table_only_for_the_same_threads_and_llama_cpp() -> None:
     t = target_from_host(host, _cal(host))
     assert t.cpu_kernel_step_s == {"Q4_0": {1: 1e-10}} and t.cpu_kernel_row_s == {"Q4_0": {1: 2e-8}}
     assert "decode kernels measured" in (t.calibration or "") and "per weight row too for Q4_0" in (t.calibration or "")
+    assert t.cpu_attn_s == {64: 1.5e-7} and "head sizes 64" in (t.calibration or "")
+    # nor a table measured without the attention probe: its weight figures still hold attention's share
+    no_attn = target_from_host(host, _cal(host, cpu_attention=None))
+    assert no_attn.cpu_kernel_step_s is None and no_attn.cpu_attn_s is None and any("older probe" in n for n in no_attn.notes)
     # a table from the older one-shape probe (no row term stored) is not used: it over-estimates short rows
     old = target_from_host(host, _cal(host, cpu_kernel_rows=None))
     assert old.cpu_kernel_step_s is None and any("older probe" in n for n in old.notes)
@@ -145,6 +165,7 @@ def test_bench_measures_kernels_once_per_machine(monkeypatch, tiny_llama, opts_f
     monkeypatch.setattr(K, "probe_spec", lambda: SMALL)
     monkeypatch.setattr(K, "narrow_probe_spec", lambda: SMALL_NARROW)
     monkeypatch.setattr(K, "KERNEL_TYPES", ("Q8_0",))
+    monkeypatch.setattr(K, "ATTN_SHAPES", ATTN_SMALL)
     machine = this_machine()
     hw = machine.target.model_copy(update={"gpus": []})
     gpu_hw = hw.model_copy(update={"gpus": [GpuTarget(name="RTX 4090", memory_bytes=24 * 2**30, backend="cuda")]})
@@ -158,9 +179,11 @@ def test_bench_measures_kernels_once_per_machine(monkeypatch, tiny_llama, opts_f
     assert any(n.startswith("CPU decode kernels measured") for n in rec.notes), rec.notes
     measured = set(rec.calibration["cpu_kernels"]) if rec.calibration else set()
     assert rec.calibration and isinstance(rec.calibration["cpu_kernel_rows"], dict)  # stored, even where empty
+    assert isinstance(rec.calibration["cpu_attention"], dict)
     assert measured >= {"Q8_0", "Q4_K", "Q6_K"}  # the default set (Q8_0 here) + the model's own types
     again = this_machine()
     assert again.target.cpu_kernel_step_s and set(again.target.cpu_kernel_step_s) == measured
+    assert again.target.cpu_attn_s == ({int(k): v for k, v in rec.calibration["cpu_attention"].items()} or None)
     # auto: not again on this machine (same threads, same llama.cpp); asked for: yes
     assert not orchestrate.kernels_wanted(opts, rec, hw)
     opts.kernels = True

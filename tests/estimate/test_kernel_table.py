@@ -152,3 +152,56 @@ def test_what_if_machines_do_not_inherit_measured_kernels(what_if: dict) -> None
     t = apply_what_if(_hw(table={"Q4_K": STAIR}, rows={"Q4_K": ROWS}), **what_if)
     assert t.cpu_kernel_step_s is None and t.cpu_kernel_row_s is None
     assert apply_what_if(_hw(table={"Q4_K": STAIR}), ram_bytes=2**35).cpu_kernel_step_s == {"Q4_K": STAIR}
+
+
+# decode attention measured on this CPU: seconds per (sequence, query head, layer, context position), by head size
+ATTN = {64: 1.5e-7, 128: 2.0e-7}  # made-up figures (the VM measured heads of 128 cheaper, see the test below)
+
+
+def test_measured_attention_adds_heads_x_depth_x_seconds_per_sequence() -> None:
+    from hwbench.estimate.speed import cpu_kv_time_s
+
+    hw = _hw(table={"Q4_0": STAIR, "Q8_0": LINE, "Q4_K": STAIR, "Q6_K": LINE})
+    plain, attn = _inputs(hw, "Q4_0"), _inputs(hw.model_copy(update={"cpu_attn_s": ATTN}), "Q4_0")
+    depth = plain.depth
+    sh = attn.generation[0]
+    assert sh.attn_heads == SPEC.n_head * SPEC.n_layer and sh.head_dim == 64
+    per_seq = SPEC.n_head * SPEC.n_layer * depth * ATTN[64]
+    assert cpu_kv_time_s(sh, depth) == pytest.approx(per_seq)  # far above the KV bytes' time at this depth
+    assert cpu_kv_time_s(plain.generation[0], depth) < per_seq / 5
+    for n in (1, 2, 4, 8):
+        # the weights' time is unchanged, each sequence adds its attention: n x per_seq more inside the p-norm
+        grew = _weights_s(attn, n) - _weights_s(plain, n)
+        kv_bytes = n * cpu_kv_time_s(plain.generation[0], depth)
+        assert grew == pytest.approx(n * per_seq - kv_bytes, rel=1e-6), n
+    # a what-if machine (other memory, a GPU) does not inherit this CPU's measured attention
+    assert apply_what_if(hw.model_copy(update={"cpu_attn_s": ATTN}), cpu_bandwidth_gbps=50).cpu_attn_s is None
+
+
+def test_measured_attention_per_head_size() -> None:
+    from hwbench.estimate.speed import attention_s_per_head_position as a
+
+    assert a(ATTN, 64) == ATTN[64] and a(ATTN, 128) == ATTN[128]
+    assert a(ATTN, 96) == pytest.approx((ATTN[64] + ATTN[128]) / 2)
+    assert a(ATTN, 256) == ATTN[128] and a(ATTN, 32) == ATTN[64]  # outside the measured sizes: the nearest one's
+    falling = {64: 9e-8, 128: 3e-8}  # as measured on the VM: heads of 128 cheaper per head; no trend carried past 128
+    assert a(falling, 256) == 3e-8 and a(falling, 96) == pytest.approx(6e-8)
+    assert a({128: 3e-7}, 64) == 3e-7  # one size measured: that figure
+    # a model's own head size is what counts: the same shape with heads of 128 costs more per head and position
+    hw = _hw(table={"Q4_0": STAIR}).model_copy(update={"cpu_attn_s": ATTN})
+    wide_heads = tiny_spec(n_layer=8, n_embd=1024, n_ff=4096, vocab=4096, n_head=8, n_head_kv=8)
+    assert _inputs(hw, "Q4_0", wide_heads).generation[0].head_dim == 128
+
+
+def test_attention_seconds_from_two_depths() -> None:
+    from hwbench.bench.kernels import KERNEL_DEPTH, attention_seconds
+
+    spec = tiny_spec(n_layer=4, n_embd=256, n_ff=256, vocab=1024)  # 4 heads x 4 layers
+    a = 2e-7
+    shallow = {n: 0.01 * n for n in (1, 2, 4, 8)}
+    deep = {n: s + n * 16 * (128 - KERNEL_DEPTH) * a for n, s in shallow.items()}
+    assert attention_seconds(spec, {KERNEL_DEPTH: shallow, 128: deep}, 128) == pytest.approx(a)
+    spoiled = {**deep, 8: deep[8] * 3}  # one N spoiled by a pause: the median over N drops it
+    assert attention_seconds(spec, {KERNEL_DEPTH: shallow, 128: spoiled}, 128) == pytest.approx(a)
+    assert attention_seconds(spec, {KERNEL_DEPTH: deep, 128: shallow}, 128) is None  # no growth with depth: noise
+    assert attention_seconds(spec, {KERNEL_DEPTH: shallow}, 128) is None
