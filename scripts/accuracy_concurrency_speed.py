@@ -83,7 +83,7 @@ def main() -> int:
                 rec = _hwbench([*args, "-r", str(a.reps), "--json", "--out", str(d / "results")], d, timeout=7200)
                 shapes[f"{p} {q}"] = {str(n): v for n, v in batched_rows(rec).items()}
             cal_model = (cal.get("model") or {}).get("name")
-            kern = {k: v for k, v in (cal.get("calibration") or {}).items() if k in ("cpu_kernels", "cpu_kernel_rows")}
+            kern = {k: v for k, v in (cal.get("calibration") or {}).items() if k in ("cpu_kernels", "cpu_kernel_rows", "cpu_attention")}
             rounds.append({"round": i, "calibration_model": cal_model, "shapes": shapes, "time": time.time(), **kern})
             print(f"round {i + 1}/{a.rounds} done", file=sys.stderr)
     load_after = os.getloadavg()[0]
