@@ -259,5 +259,5 @@ def apply_what_if(
         t.label = "what-if: " + ", ".join(parts)
         t.calibration = None if (gpu or cpu_bandwidth_gbps) else t.calibration
         if gpu or cpu_bandwidth_gbps:
-            t.cpu_kernel_step_s = t.cpu_kernel_row_s = t.cpu_attn_s = None  # measured with this machine's memory and no GPU beside it
+            t = t.without_measured_cpu()  # measured with this machine's memory and no GPU beside it
     return t

@@ -221,6 +221,16 @@ class HardwareTarget(_Model):
     nodes: int = 1
     notes: list[str] = Field(default_factory=list)
 
+    def without_measured_cpu(self, *, keep_attention: bool = False, **update: Any) -> HardwareTarget:
+        """A copy with ``update`` applied and this machine's measured CPU tables (the kernel probe's, above) dropped, so
+        that the formulas (bandwidth, CPU_KERNELS, KV bytes) decide instead: the one list of those fields, for every
+        caller that must not use them (a what-if machine, the calibration's bandwidth solve, the probe's own KV term,
+        which keeps the attention table with ``keep_attention``)."""
+        drop: dict[str, Any] = {"cpu_kernel_step_s": None, "cpu_kernel_row_s": None}
+        if not keep_attention:
+            drop["cpu_attn_s"] = None
+        return self.model_copy(update={**update, **drop})
+
 
 # ----------------------------------------------------------------------------- estimates
 

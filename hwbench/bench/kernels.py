@@ -192,7 +192,7 @@ def kv_seconds_per_sequence(spec: ModelSpec, tensors: list[TensorSpec], hw: Hard
     from hwbench.schema import EstimateSettings
 
     st = EstimateSettings(context=context, kv_type="f16", flash_attn=True, batch=512, ubatch=512, gpu_layers=0)
-    cpu_only = hw.model_copy(update={"gpus": [], "cpu_kernel_step_s": None, "cpu_kernel_row_s": None})
+    cpu_only = hw.without_measured_cpu(keep_attention=True, gpus=[])
     inputs = speed_inputs(spec, parse_quant("F16"), st, cpu_only, tensors=tensors)
     if inputs is None:
         return 0.0

@@ -103,8 +103,7 @@ def _finish(opts: BenchOptions, record: RunRecord, hw: HardwareTarget, target: T
                         return None
                     # bandwidth and peak are solved through the formulas alone: measured kernels (bench/kernels.py)
                     # replace the bandwidth term for their types, so with them the solve would find no bandwidth
-                    upd = {**hw_update, "cpu_kernel_step_s": None, "cpu_kernel_row_s": None, "cpu_attn_s": None}
-                    e = estimate(tgt.spec, tgt.quant, EstimateSettings(**st), hw.model_copy(update=upd), tgt.tensors)
+                    e = estimate(tgt.spec, tgt.quant, EstimateSettings(**st), hw.without_measured_cpu(**hw_update), tgt.tensors)
                     if e is None or e.speed is None or e.verdict == "none":
                         return None
                     return e.speed.prompt_tokens_per_s if r.n_prompt else e.speed.generation_tokens_per_s

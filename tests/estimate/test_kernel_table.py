@@ -154,6 +154,20 @@ def test_what_if_machines_do_not_inherit_measured_kernels(what_if: dict) -> None
     assert apply_what_if(_hw(table={"Q4_K": STAIR}), ram_bytes=2**35).cpu_kernel_step_s == {"Q4_K": STAIR}
 
 
+def test_without_measured_cpu_drops_every_measured_table() -> None:
+    """The one list of the measured CPU tables: every HardwareTarget field kept out of the saved record (they are this
+    machine's probe figures, named in the calibration text) is dropped, so a field added later cannot be missed by a
+    what-if machine or the calibration's bandwidth solve."""
+    measured = {k for k, f in HardwareTarget.model_fields.items() if f.exclude}
+    assert measured == {"cpu_kernel_step_s", "cpu_kernel_row_s", "cpu_attn_s"}
+    full = _hw(table={"Q4_K": STAIR}, rows={"Q4_K": ROWS}).model_copy(update={"cpu_attn_s": {64: 1e-7}})
+    dropped = full.without_measured_cpu(cpu_bandwidth_gbps=50.0)
+    assert all(getattr(dropped, k) is None for k in measured) and dropped.cpu_bandwidth_gbps == 50.0
+    kept = full.without_measured_cpu(keep_attention=True)
+    assert kept.cpu_attn_s == {64: 1e-7} and kept.cpu_kernel_step_s is None and kept.cpu_kernel_row_s is None
+    assert full.cpu_kernel_step_s == {"Q4_K": STAIR}  # a copy: the machine itself keeps its tables
+
+
 # decode attention measured on this CPU: seconds per (sequence, query head, layer, context position), by head size
 ATTN = {64: 1.5e-7, 128: 2.0e-7}  # made-up figures (the VM measured heads of 128 cheaper, see the test below)
 
