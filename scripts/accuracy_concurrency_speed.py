@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -84,6 +85,8 @@ def main() -> int:
                 shapes[f"{p} {q}"] = {str(n): v for n, v in batched_rows(rec).items()}
             cal_model = (cal.get("model") or {}).get("name")
             kern = {k: v for k, v in (cal.get("calibration") or {}).items() if k in ("cpu_kernels", "cpu_kernel_rows", "cpu_attention")}
+            probe = next((re.search(r"threads, (\d+) s;", n) for n in cal.get("notes", []) if n.startswith("CPU decode kernels measured")), None)
+            kern["kernel_probe_s"] = float(probe.group(1)) if probe else None  # the probe's wall time in the calibration run
             rounds.append({"round": i, "calibration_model": cal_model, "shapes": shapes, "time": time.time(), **kern})
             print(f"round {i + 1}/{a.rounds} done", file=sys.stderr)
     load_after = os.getloadavg()[0]

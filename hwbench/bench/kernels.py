@@ -11,7 +11,8 @@ another (docs/accuracy.md). So `bench` measures them once per machine, on a mode
   the output matrix too), written synthetically, one file per type;
 - decoded like llama-batched-bench in a child process (hwbench.bench.runner_llamacpp: N sequences each
   after a short prompt, n_gen steps of N tokens), at N = 1, 2, 4, 8 and the threads the estimator
-  assumes (HardwareTarget.cpu_cores), median over repetitions;
+  assumes (HardwareTarget.cpu_cores), median over KERNEL_REPS repetitions, each in its own pass over every probe
+  file (a spell of the shared machine lasting a whole child then spoils one repetition, not the median);
 - a second, narrow probe of the same type (NARROW_SHAPE: 20 layers of 768 x 4864, about as many weights):
   short rows cost more per weight at N > 1 (each row is one dot product per sequence, with its own setup
   and horizontal sum), so a table measured on 2048-long rows alone over-estimated a model of 896-long rows
@@ -58,7 +59,7 @@ KERNEL_TYPES: tuple[str, ...] = ("Q4_0", "Q4_K", "Q5_0", "Q5_K", "Q6_K", "Q8_0",
 KERNEL_NPL: tuple[int, ...] = (1, 2, 4, 8)
 KERNEL_GEN = 24  # decode steps per repetition
 KERNEL_DEPTH = 8  # prompt tokens per sequence before them (KV reads stay negligible and are taken out anyway)
-KERNEL_REPS = 3
+KERNEL_REPS = 3  # repetitions of every probe, one per pass over all of them (_measure_passes)
 # the context the estimator is given for a probe's steps: bench's rule for a tg@npN test (llamacpp_part), so that its
 # average depth (context / 2) is the probe's, prompt + half the generated tokens
 KERNEL_CONTEXT = 2 * KERNEL_DEPTH + KERNEL_GEN
@@ -234,14 +235,15 @@ def measure_kernels(
     attn_shapes: dict[int, dict[str, Any]] | None = None,
     attention: bool = True,
 ) -> KernelProbe:
-    """Measure each type's decode step on the wide and then the narrow probe model at N = KERNEL_NPL,
-    ``hw.cpu_cores`` threads, and solve each N for seconds per weight and per row (module doc). A type whose wide
-    probe fails (not writable, llama.cpp refuses it, the child dies) is left out with its reason; one whose narrow
-    probe fails keeps the wide probe's table with no row term (errors["<type> narrow"] says why).
+    """Measure each type's decode step on the wide and the narrow probe model at N = KERNEL_NPL, ``hw.cpu_cores``
+    threads, and solve each N for seconds per weight and per row (module doc). Every probe file is measured ``reps``
+    times, one repetition per pass over all of them (:func:`_measure_passes`). A type whose wide probe fails (not
+    writable, llama.cpp refuses it, the child dies) is left out with its reason; one whose narrow probe fails keeps
+    the wide probe's table with no row term (errors["<type> narrow"] says why).
     ``spec`` / ``narrow_spec``: other probe shapes (tests use small ones; their weights then fit in cache and measure
-    nothing real). ``rows=False``: the wide probe alone (no row term). First, unless ``attention=False``, the attention
-    probes (:func:`measure_attention`; ``attn_shapes``: other shapes, for tests): their table is taken out of the
-    weight probes' steps like every other term of the estimator."""
+    nothing real). ``rows=False``: the wide probe alone (no row term). Unless ``attention=False``, the attention
+    probes too (ATTN_SHAPES; ``attn_shapes``: other shapes, for tests): their table is taken out of the weight probes'
+    steps like every other term of the estimator."""
     import time
 
     t0 = time.perf_counter()
@@ -254,47 +256,113 @@ def measure_kernels(
 
         workdir = cache_dir()  # hwbench writes nowhere else (not $TMPDIR); the probe files are deleted after use
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = KERNEL_CONTEXT
+    shapes = (attn_shapes or ATTN_SHAPES) if attention else {}
+    plan: list[_ProbeFile] = []
+    for hd, shape in shapes.items():
+        a_spec = attention_spec(hd, shape)
+        plan.append(_ProbeFile(f"attention {hd}", a_spec, ATTN_TYPE, (KERNEL_DEPTH, ATTN_DEPTH), f"attention, heads of {hd}, depths {KERNEL_DEPTH} and {ATTN_DEPTH}"))
+    for q in types:
+        plan.append(_ProbeFile(q, spec, q, (KERNEL_DEPTH,), f"{q}, wide rows"))
+        if narrow is not None:
+            plan.append(_ProbeFile(f"{q} narrow", narrow, q, (KERNEL_DEPTH,), f"{q}, narrow rows", after=q))
     with tempfile.TemporaryDirectory(prefix="kernel-probe-", dir=workdir) as d:
-        if attention:
-            if progress:
-                progress(f"attention probe: head sizes {', '.join(map(str, attn_shapes or ATTN_SHAPES))}, depths {KERNEL_DEPTH} and {ATTN_DEPTH}")
-            out.attention, out.attn_step_s, errs, stop = measure_attention(threads, Path(d), reps, timeout_s, attn_shapes)
-            out.errors.update(errs)
-            if stop:
-                out.seconds = time.perf_counter() - t0
-                return out
-        hw = hw.model_copy(update={"cpu_attn_s": out.attention or None})
-        for q in types:
-            if progress:
-                progress(f"kernel probe {q}: {len(KERNEL_NPL)} batch sizes, {threads} threads" + (", wide and narrow rows" if narrow else ""))
-            tensors = probe_tensors(spec, q)
-            steps, why, stop = _probe_steps(spec, tensors, q, Path(d), threads, reps, timeout_s)
-            if why:
-                out.errors[q] = why
-            if stop:
-                break
-            if 1 not in steps:
-                out.errors.setdefault(q, "no decode step measured")
-                continue
-            wide = _weight_seconds_per_n(spec, tensors, q, steps, hw, ctx)
-            out.step_s[q] = steps
-            narrow_w: dict[int, tuple[float, float, float]] = {}
-            if narrow is not None:
-                n_tensors = probe_tensors(narrow, q)
-                n_steps, why, stop = _probe_steps(narrow, n_tensors, q, Path(d), threads, reps, timeout_s)
-                if why:
-                    out.errors[f"{q} narrow"] = why
-                narrow_w = _weight_seconds_per_n(narrow, n_tensors, q, n_steps, hw, ctx)
-                if n_steps:
-                    out.narrow_step_s[q] = n_steps
-            solved = {n: split_rows(w, narrow_w.get(n)) for n, w in wide.items()}
-            out.table[q] = {n: sr[0] for n, sr in solved.items()}
-            if any(sr[1] > 0 for sr in solved.values()):
-                out.rows[q] = {n: sr[1] for n, sr in solved.items()}
-            if stop:
-                break
+        steps = _measure_passes(plan, threads, reps, timeout_s, Path(d), out.errors, progress)
+    for hd, shape in shapes.items():
+        key, a_spec = f"attention {hd}", attention_spec(hd, shape)
+        if key in steps:
+            out.attn_step_s[hd] = steps[key]
+        a = attention_seconds(a_spec, steps.get(key, {}), ATTN_DEPTH)
+        if a is not None:
+            out.attention[hd] = a
+        else:
+            out.errors.setdefault(key, "the step did not grow with depth (noise)" if key in steps else "no decode step measured")
+    hw = hw.model_copy(update={"cpu_attn_s": out.attention or None})
+    ctx = KERNEL_CONTEXT
+    for q in types:
+        wide_steps = steps.get(q, {}).get(KERNEL_DEPTH, {})
+        if 1 not in wide_steps:
+            out.errors.setdefault(q, "no decode step measured")
+            continue
+        tensors = probe_tensors(spec, q)
+        wide = _weight_seconds_per_n(spec, tensors, q, wide_steps, hw, ctx)
+        out.step_s[q] = wide_steps
+        narrow_w: dict[int, tuple[float, float, float]] = {}
+        n_steps = steps.get(f"{q} narrow", {}).get(KERNEL_DEPTH, {})
+        if narrow is not None and n_steps:
+            narrow_w = _weight_seconds_per_n(narrow, probe_tensors(narrow, q), q, n_steps, hw, ctx)
+            out.narrow_step_s[q] = n_steps
+        solved = {n: split_rows(w, narrow_w.get(n)) for n, w in wide.items()}
+        out.table[q] = {n: sr[0] for n, sr in solved.items()}
+        if any(sr[1] > 0 for sr in solved.values()):
+            out.rows[q] = {n: sr[1] for n, sr in solved.items()}
     out.seconds = time.perf_counter() - t0
+    return out
+
+
+@dataclass(frozen=True)
+class _ProbeFile:
+    """One probe model the kernel probe writes and measures: its key in KernelProbe.errors, shape, weight type, the
+    prompt depths it is decoded after, what progress calls it, and the probe whose failure skips it (the narrow
+    probe is not measured for a type whose wide probe failed)."""
+
+    key: str
+    spec: ModelSpec
+    type_name: str
+    depths: tuple[int, ...]
+    label: str
+    after: str | None = None
+
+
+def _measure_passes(
+    plan: list[_ProbeFile],
+    threads: int,
+    passes: int,
+    timeout_s: float | None,
+    d: Path,
+    errors: dict[str, str],
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, dict[int, dict[int, float]]]:
+    """Each probe of ``plan`` written and measured in a child once per pass, the passes one after another over the
+    whole plan: a probe's repetitions are then minutes apart, so that a spell of the machine longer than one child
+    (on this project's shared VMs the speed jumps by 20-40% for 10-60 s at a time, docs/accuracy.md) spoils one of
+    them, not all, and the median drops it. A probe that fails is not measured again (its reason goes to
+    ``errors``), and a failed child's samples count only where that probe has no others. Interrupted: what was
+    measured so far. Returns {key: {depth: {N: median step}}} over the N measured as often as the probe's most."""
+    from hwbench.bench.synth import write_tensors
+
+    samples: dict[str, dict[int, dict[int, list[float]]]] = {}
+    stop = False
+    for p in range(passes):
+        for pf in plan:
+            if pf.key in errors or (pf.after is not None and pf.after in errors):
+                continue
+            if progress:
+                progress(f"kernel probe {p + 1}/{passes}: {pf.label}, N = {', '.join(map(str, KERNEL_NPL))}, {threads} threads")
+            path = d / f"{pf.spec.name}-{pf.type_name}.gguf"
+            try:
+                write_tensors(pf.spec, "F16", probe_tensors(pf.spec, pf.type_name), path, name=f"hwbench kernel probe ({pf.key})")
+                got, why, stop = measure_samples_at(path, threads, 1, timeout_s, pf.depths)
+            except Exception as e:  # noqa: BLE001 - one probe failing must not stop the others
+                got, why, stop = {}, f"not written: {type(e).__name__}: {e}", False
+            finally:
+                path.unlink(missing_ok=True)
+            if why:
+                errors[pf.key] = why
+            if got and (not why or pf.key not in samples):
+                for depth, per_n in got.items():
+                    for n, xs in per_n.items():
+                        samples.setdefault(pf.key, {}).setdefault(depth, {}).setdefault(n, []).extend(xs)
+            if stop:
+                break
+        if stop:
+            break
+    out: dict[str, dict[int, dict[int, float]]] = {}
+    for key, by_depth in samples.items():
+        most = max(len(xs) for per_n in by_depth.values() for xs in per_n.values())
+        for depth, per_n in by_depth.items():
+            kept = {n: statistics.median(xs) for n, xs in per_n.items() if len(xs) == most}
+            if kept:
+                out.setdefault(key, {})[depth] = kept
     return out
 
 
@@ -309,23 +377,6 @@ def _weight_seconds_per_n(
     return {n: (el, rw, weight_seconds(st, n, spec.n_layer, kv)) for n, st in steps.items()}
 
 
-def _probe_steps(
-    spec: ModelSpec, tensors: list[TensorSpec], q: str, d: Path, threads: int, reps: int, timeout_s: float | None
-) -> tuple[dict[int, float], str | None, bool]:
-    """Write one probe file and measure its median decode step per N in a child process: (steps, error, interrupted)."""
-    from hwbench.bench.synth import write_tensors
-
-    path = d / f"{spec.name}-{q}.gguf"
-    try:
-        write_tensors(spec, "F16", tensors, path, name=f"hwbench kernel probe ({q})")
-    except Exception as e:  # noqa: BLE001 - one type failing must not stop the others
-        return {}, f"not written: {type(e).__name__}: {e}", False
-    try:
-        return measure_steps(path, threads, reps, timeout_s)
-    finally:
-        path.unlink(missing_ok=True)
-
-
 def measure_steps(path: Path, threads: int, reps: int, timeout_s: float | None) -> tuple[dict[int, float], str | None, bool]:
     """A GGUF file's median decode step per N (KERNEL_NPL, the repetitions interleaved, :func:`_job`) in a child
     process: (steps of the N whose every repetition ran, error, interrupted)."""
@@ -338,6 +389,16 @@ def measure_steps_at(
 ) -> tuple[dict[int, dict[int, float]], str | None, bool]:
     """:func:`measure_steps` after each of ``depths`` prompt tokens per sequence, all in one child with the
     repetitions interleaved: ({depth: {N: median step}}, error, interrupted)."""
+    got, error, stop = measure_samples_at(path, threads, reps, timeout_s, depths)
+    return {d: {n: statistics.median(xs) for n, xs in per_n.items()} for d, per_n in got.items()}, error, stop
+
+
+def measure_samples_at(
+    path: Path, threads: int, reps: int, timeout_s: float | None, depths: tuple[int, ...]
+) -> tuple[dict[int, dict[int, list[float]]], str | None, bool]:
+    """One child decoding ``path`` at every N of KERNEL_NPL after each of ``depths`` prompt tokens, ``reps`` times
+    interleaved (:func:`_job`): ({depth: {N: [seconds per step, one per repetition]}} for the N whose every
+    repetition ran, error, interrupted)."""
     from hwbench.bench import isolation
 
     samples: dict[str, list[int]] = {}
@@ -347,12 +408,12 @@ def measure_steps_at(
             samples.setdefault(str(ev["test"]), []).append(int(ev["ns"]))
 
     outcome = isolation.run_child(_job(path, threads, reps, depths), timeout_s=timeout_s, on_event=on_event)
-    out: dict[int, dict[int, float]] = {}
+    out: dict[int, dict[int, list[float]]] = {}
     for d in depths:
         for n in KERNEL_NPL:
             s = samples.get(_test_name(n, d)) or []
             if len(s) == reps:
-                out.setdefault(d, {})[n] = statistics.median(s) / 1e9 / KERNEL_GEN
+                out.setdefault(d, {})[n] = [x / 1e9 / KERNEL_GEN for x in s]
     return out, outcome.error, bool(outcome.interrupted)
 
 
@@ -374,46 +435,6 @@ def attention_seconds(spec: ModelSpec, steps: dict[int, dict[int, float]], deep:
         return None
     a = statistics.median(per_n)
     return a if a > 0 else None
-
-
-def measure_attention(
-    threads: int,
-    d: Path,
-    reps: int,
-    timeout_s: float | None,
-    shapes: dict[int, dict[str, Any]] | None = None,
-    deep: int = ATTN_DEPTH,
-) -> tuple[dict[int, float], dict[int, dict[int, dict[int, float]]], dict[str, str], bool]:
-    """Each attention probe (ATTN_SHAPES, or ``shapes`` in tests) decoded after KERNEL_DEPTH and ``deep`` prompt
-    tokens: ({head size: seconds per sequence, query head, layer and context position}, the steps measured,
-    {"attention <head size>": why not measured}, interrupted)."""
-    from hwbench.bench.synth import write_tensors
-
-    table: dict[int, float] = {}
-    measured: dict[int, dict[int, dict[int, float]]] = {}
-    errors: dict[str, str] = {}
-    for hd, shape in (shapes or ATTN_SHAPES).items():
-        spec = attention_spec(hd, shape)
-        path = d / f"{spec.name}.gguf"
-        try:
-            write_tensors(spec, "F16", probe_tensors(spec, ATTN_TYPE), path, name=f"hwbench attention probe ({hd})")
-            steps, why, stop = measure_steps_at(path, threads, reps, timeout_s, (KERNEL_DEPTH, deep))
-        except Exception as e:  # noqa: BLE001 - the attention probe must not stop the kernel probe
-            steps, why, stop = {}, f"not written: {type(e).__name__}: {e}", False
-        finally:
-            path.unlink(missing_ok=True)
-        if steps:
-            measured[hd] = steps
-        a = attention_seconds(spec, steps, deep)
-        if a is not None:
-            table[hd] = a
-        elif not why:
-            why = "the step did not grow with depth (noise)" if steps else "no decode step measured"
-        if why:
-            errors[f"attention {hd}"] = why
-        if stop:
-            return table, measured, errors, True
-    return table, measured, errors, False
 
 
 def types_to_measure(tensors: list[TensorSpec] | None) -> list[str]:

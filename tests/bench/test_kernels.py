@@ -108,6 +108,22 @@ def test_a_type_that_fails_is_kept_apart() -> None:
     assert "attention 64" in kp.errors and not kp.attention and "Q8_0" in kp.table
 
 
+def test_each_repetition_is_its_own_pass_over_every_probe() -> None:
+    """A probe's repetitions are a whole pass apart (so that a spell of the machine as long as one child spoils one
+    of them, not the median), and a probe that failed is not tried again, nor the narrow probe of a failed type."""
+    seen: list[str] = []
+    kp = K.measure_kernels(
+        _hw(), ("NOT_A_TYPE", "Q8_0"), reps=2, spec=SMALL, narrow_spec=SMALL_NARROW, timeout_s=300, attn_shapes=ATTN_SMALL, progress=seen.append
+    )
+    order = [m.split(",")[0] for m in seen]
+    one_pass = ["attention", "NOT_A_TYPE", "Q8_0", "Q8_0"]
+    assert order == [f"kernel probe 1/2: {x}" for x in one_pass] + [f"kernel probe 2/2: {x}" for x in one_pass if x != "NOT_A_TYPE"]
+    assert [m.split(", ")[1] for m in seen if "Q8_0" in m] == ["wide rows", "narrow rows"] * 2
+    assert "NOT_A_TYPE" in kp.errors and "NOT_A_TYPE narrow" not in kp.errors
+    assert sorted(kp.step_s["Q8_0"]) == list(K.KERNEL_NPL) and sorted(kp.narrow_step_s["Q8_0"]) == list(K.KERNEL_NPL)
+    assert sorted(kp.attn_step_s[64]) == [K.KERNEL_DEPTH, K.ATTN_DEPTH]
+
+
 def test_calibration_keeps_the_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
     p = tmp_path / "cal.json"
     key = machine_key("cpu", 2, 2**34)
