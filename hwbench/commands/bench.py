@@ -83,7 +83,7 @@ def _fmt_result(r) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     "--kernels/--no-kernels",
     default=None,
     help="Measure llama.cpp's CPU decode kernels per weight type at 1, 2, 4, 8 sequences on two matmul-only probe models "
-    "(long and short rows; about 30 s per type), and decode attention per head and context position on two small "
+    "(long and short rows; about 40 s per type), and decode attention per head and context position on two small "
     "models (heads of 64 and 128, after 8 and 128 prompt tokens; about 1 minute), for check/recommend on this machine. "
     "Default: once per machine (CPU-only, when the calibration has none for these threads and this llama-cpp-python, "
     "or one from an older probe).",
